@@ -1,0 +1,3 @@
+module github.com/smbvfs/smbvfs
+
+go 1.25.0
