@@ -223,12 +223,18 @@ func parseFile(path string, data []byte) (*File, Errors) {
 	}
 	root := doc.Content[0]
 	r.mapping(root, "file", map[string]func(*yaml.Node){
-		"ref":      func(v *yaml.Node) { f.Ref = r.str(v) },
-		"doc":      func(v *yaml.Node) {},
-		"enums":    func(v *yaml.Node) { r.seq(v, "enums", func(c *yaml.Node) { f.Enums = append(f.Enums, r.enum(c, f)) }) },
-		"types":    func(v *yaml.Node) { r.seq(v, "types", func(c *yaml.Node) { f.Types = append(f.Types, r.namedType(c, f)) }) },
-		"structs":  func(v *yaml.Node) { r.seq(v, "structs", func(c *yaml.Node) { f.Structs = append(f.Structs, r.structure(c, f)) }) },
-		"commands": func(v *yaml.Node) { r.seq(v, "commands", func(c *yaml.Node) { f.Commands = append(f.Commands, r.command(c, f)) }) },
+		"ref":   func(v *yaml.Node) { f.Ref = r.str(v) },
+		"doc":   func(v *yaml.Node) {},
+		"enums": func(v *yaml.Node) { r.seq(v, "enums", func(c *yaml.Node) { f.Enums = append(f.Enums, r.enum(c, f)) }) },
+		"types": func(v *yaml.Node) {
+			r.seq(v, "types", func(c *yaml.Node) { f.Types = append(f.Types, r.namedType(c, f)) })
+		},
+		"structs": func(v *yaml.Node) {
+			r.seq(v, "structs", func(c *yaml.Node) { f.Structs = append(f.Structs, r.structure(c, f)) })
+		},
+		"commands": func(v *yaml.Node) {
+			r.seq(v, "commands", func(c *yaml.Node) { f.Commands = append(f.Commands, r.command(c, f)) })
+		},
 	})
 	return f, r.errs
 }
@@ -398,14 +404,18 @@ func (r *reader) form(n *yaml.Node) *Form {
 func (r *reader) command(n *yaml.Node, f *File) *Command {
 	c := &Command{Pos: r.pos(n), File: f, Ref: f.Ref}
 	r.mapping(n, "command", map[string]func(*yaml.Node){
-		"name":          func(v *yaml.Node) { c.Name = r.str(v) },
-		"code":          func(v *yaml.Node) { c.Code = r.num(v) },
-		"ref":           func(v *yaml.Node) { c.Ref = r.str(v) },
-		"doc":           func(v *yaml.Node) { c.Doc = r.str(v) },
-		"request":       func(v *yaml.Node) { c.Request = r.form(v) },
-		"response":      func(v *yaml.Node) { c.Response = r.form(v) },
-		"requests":      func(v *yaml.Node) { r.seq(v, "requests", func(x *yaml.Node) { c.Requests = append(c.Requests, r.form(x)) }) },
-		"responses":     func(v *yaml.Node) { r.seq(v, "responses", func(x *yaml.Node) { c.Responses = append(c.Responses, r.form(x)) }) },
+		"name":     func(v *yaml.Node) { c.Name = r.str(v) },
+		"code":     func(v *yaml.Node) { c.Code = r.num(v) },
+		"ref":      func(v *yaml.Node) { c.Ref = r.str(v) },
+		"doc":      func(v *yaml.Node) { c.Doc = r.str(v) },
+		"request":  func(v *yaml.Node) { c.Request = r.form(v) },
+		"response": func(v *yaml.Node) { c.Response = r.form(v) },
+		"requests": func(v *yaml.Node) {
+			r.seq(v, "requests", func(x *yaml.Node) { c.Requests = append(c.Requests, r.form(x)) })
+		},
+		"responses": func(v *yaml.Node) {
+			r.seq(v, "responses", func(x *yaml.Node) { c.Responses = append(c.Responses, r.form(x)) })
+		},
 		"needs_session": func(v *yaml.Node) { c.NeedsSession = r.boolean(v) },
 		"needs_tree":    func(v *yaml.Node) { c.NeedsTree = r.boolean(v) },
 		"pre_auth":      func(v *yaml.Node) { c.PreAuth = r.boolean(v) },

@@ -117,16 +117,16 @@ type Chain struct {
 type Kind int
 
 const (
-	KindScalar     Kind = iota // u8..u64, maybe an enum or a named scalar type
-	KindFixedBytes             // bytes[N] or a named byte type
-	KindStruct                 // a fixed-size struct, inline
-	KindUnion                  // a union of two branches (only in Struct.Fields)
-	KindBytes                  // variable bytes
-	KindUTF16                  // variable UTF-16LE
-	KindCString                // variable NUL-terminated 8-bit string
-	KindArray                  // u16[] u32[] u64[]
-	KindList                   // T[] for a chained struct T
-	KindStructBytes            // a variable-size struct at an offset, kept as its bytes
+	KindScalar      Kind = iota // u8..u64, maybe an enum or a named scalar type
+	KindFixedBytes              // bytes[N] or a named byte type
+	KindStruct                  // a fixed-size struct, inline
+	KindUnion                   // a union of two branches (only in Struct.Fields)
+	KindBytes                   // variable bytes
+	KindUTF16                   // variable UTF-16LE
+	KindCString                 // variable NUL-terminated 8-bit string
+	KindArray                   // u16[] u32[] u64[]
+	KindList                    // T[] for a chained struct T
+	KindStructBytes             // a variable-size struct at an offset, kept as its bytes
 )
 
 // Role is what a fixed integer field is used for.
@@ -166,11 +166,11 @@ type Field struct {
 
 	// Resolved.
 	Kind     Kind
-	Bits     int    // scalar width
-	Size     int    // fixed size in bytes (fixed fields)
-	At       int    // position of a fixed field from the start of the structure
-	Enum     *Enum  // scalar enum type
-	Named    *Type  // named type
+	Bits     int     // scalar width
+	Size     int     // fixed size in bytes (fixed fields)
+	At       int     // position of a fixed field from the start of the structure
+	Enum     *Enum   // scalar enum type
+	Named    *Type   // named type
 	Elem     *Struct // struct for KindStruct, KindList, KindStructBytes
 	Role     Role
 	RoleOf   *Field // the variable field this offset/length/count field describes
