@@ -188,7 +188,7 @@ func (g *gen) structTests(jf *jen.File, s *spec.Struct) {
 		trunc = "x.Decode(enc[:i], 0)"
 	}
 	body = append(body, jen.For(code("i := range enc")).Block(code("var x "+n), code("_ = "+trunc)))
-	jf.Func().Id("Test"+n+"RoundTrip").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
+	jf.Func().Id("Test" + n + "RoundTrip").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(body...)
 
 	// allocations
 	var run []jen.Code
@@ -226,7 +226,7 @@ func (g *gen) structTests(jf *jen.File, s *spec.Struct) {
 	allocs = append(allocs, run...)
 	allocs = append(allocs, code("})"),
 		jen.If(code("allocs != 0")).Block(code(`t.Errorf("decode+encode allocates %v times", allocs)`)))
-	jf.Func().Id("Test"+n+"Allocs").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(allocs...)
+	jf.Func().Id("Test" + n + "Allocs").Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(allocs...)
 
 	if s.Header {
 		jf.Func().Id("Benchmark"+n+"Decode").Params(jen.Id("b").Op("*").Qual("testing", "B")).Block(
