@@ -1,0 +1,288 @@
+// Package roundtrip checks the generated codecs against captured traffic: every SMB2
+// message of a capture must decode and re-encode byte for byte. Encrypted messages whose keys
+// are unknown are checked as transform headers only; SMB1 multi-protocol NEGOTIATE requests
+// are checked too, other SMB1 messages are only counted.
+package roundtrip
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+
+	"github.com/smbvfs/smbvfs/pcaps/capture"
+	"github.com/smbvfs/smbvfs/protocol/smb2"
+)
+
+// Failure is one message that did not round-trip.
+type Failure struct {
+	Capture    string
+	Frame      int
+	Stream     int
+	FromClient bool
+	Index      int    // position of the message in its compound chain
+	What       string // "SMB2 CREATE response", "TRANSFORM", ...
+	Err        string
+}
+
+func (f Failure) String() string {
+	return fmt.Sprintf("%s frame %d (stream %d, message %d): %s: %s", f.Capture, f.Frame, f.Stream, f.Index, f.What, f.Err)
+}
+
+// Result is what one capture gave.
+type Result struct {
+	Capture       string
+	SMB2          int // SMB2 messages that round-tripped
+	Lists         int // chained lists inside them (contexts, ...) that re-encoded element by element
+	Transform     int // transform headers that round-tripped
+	Compression   int // compression transform headers that round-tripped
+	SMB1Negotiate int // SMB1 NEGOTIATE requests that round-tripped
+	SMB1Other     int // other SMB1 messages (not checked)
+	Problems      []capture.Problem
+	Failures      []Failure
+}
+
+// Checker holds the reusable decode state.
+type Checker struct {
+	h    smb2.Header
+	msgs smb2.Messages
+	er   smb2.ErrorResponse
+	buf  []byte
+}
+
+// File checks every message of the capture at path.
+func (c *Checker) File(path string) (Result, error) {
+	r := Result{Capture: filepath.Base(path)}
+	_, problems, err := capture.ReadFile(path, capture.Options{}, func(u *capture.Unit) error {
+		c.unit(&r, u)
+		return nil
+	})
+	r.Problems = problems
+	return r, err
+}
+
+func (c *Checker) fail(r *Result, u *capture.Unit, index int, what string, format string, args ...any) {
+	r.Failures = append(r.Failures, Failure{
+		Capture: u.Capture, Frame: u.Frame, Stream: u.Stream, FromClient: u.FromClient,
+		Index: index, What: what, Err: fmt.Sprintf(format, args...),
+	})
+}
+
+func (c *Checker) unit(r *Result, u *capture.Unit) {
+	d := u.Data
+	if len(d) < 4 {
+		c.fail(r, u, 0, "unit", "%d bytes, no protocol id", len(d))
+		return
+	}
+	switch string(d[:4]) {
+	case smb2.ProtocolSMB2:
+		c.compound(r, u)
+	case smb2.ProtocolTransform:
+		var t smb2.TransformHeader
+		if err := t.Decode(d); err != nil {
+			c.fail(r, u, 0, "TRANSFORM", "decode: %v", err)
+			return
+		}
+		enc, err := t.Append(c.buf[:0])
+		c.buf = enc
+		if err != nil || !bytes.Equal(enc, d[:len(enc)]) {
+			c.fail(r, u, 0, "TRANSFORM", "re-encoding differs (%v)", err)
+			return
+		}
+		r.Transform++
+	case smb2.ProtocolCompression:
+		var t smb2.CompressionTransformHeader
+		if err := t.Decode(d); err != nil {
+			c.fail(r, u, 0, "COMPRESSION_TRANSFORM", "decode: %v", err)
+			return
+		}
+		enc, err := t.Append(c.buf[:0])
+		c.buf = enc
+		if err != nil || !bytes.Equal(enc, d[:len(enc)]) {
+			c.fail(r, u, 0, "COMPRESSION_TRANSFORM", "re-encoding differs (%v)", err)
+			return
+		}
+		r.Compression++
+	case smb2.ProtocolSMB1:
+		// SMB1 NEGOTIATE (0x72) request (no reply flag 0x80 in Flags)
+		if len(d) >= 32 && d[4] == 0x72 && d[9]&0x80 == 0 {
+			var n smb2.Smb1NegotiateRequest
+			if err := n.Decode(d); err != nil {
+				c.fail(r, u, 0, "SMB1 NEGOTIATE", "decode: %v", err)
+				return
+			}
+			enc, err := n.Append(c.buf[:0])
+			c.buf = enc
+			if err != nil {
+				c.fail(r, u, 0, "SMB1 NEGOTIATE", "encode: %v", err)
+				return
+			}
+			if msg := compare(d, enc, 0, len(d)); msg != "" {
+				c.fail(r, u, 0, "SMB1 NEGOTIATE", "%s", msg)
+				return
+			}
+			r.SMB1Negotiate++
+			return
+		}
+		r.SMB1Other++
+	default:
+		c.fail(r, u, 0, "unit", "unknown protocol id %x", d[:4])
+	}
+}
+
+func (c *Checker) compound(r *Result, u *capture.Unit) {
+	cp := smb2.Compound{Frame: u.Data}
+	i := 0
+	for cp.Next() {
+		pdu, hdr := cp.PDU(), cp.Hdr()
+		what := "SMB2"
+		if len(pdu) >= hdr+64 {
+			cmd := smb2.Command(binary.LittleEndian.Uint16(pdu[hdr+12:]))
+			dir := "request"
+			if binary.LittleEndian.Uint32(pdu[hdr+16:])&1 != 0 {
+				dir = "response"
+			}
+			what = "SMB2 " + cmd.String() + " " + dir
+		}
+		m, err := smb2.DecodeMessage(pdu, hdr, &c.h, &c.msgs, &c.er)
+		if err != nil {
+			c.fail(r, u, i, what, "decode: %v", err)
+			i++
+			continue
+		}
+		enc, err := c.h.Append(c.buf[:0])
+		if err == nil {
+			enc, err = m.Append(enc, 0)
+		}
+		c.buf = enc
+		if err != nil {
+			c.fail(r, u, i, what, "encode: %v", err)
+			i++
+			continue
+		}
+		if msg := compare(pdu[hdr:], enc, 64, 64+m.Len()); msg != "" {
+			c.fail(r, u, i, what, "%s", msg)
+			i++
+			continue
+		}
+		if n, msg := c.lists(m); msg != "" {
+			c.fail(r, u, i, what, "%s", msg)
+		} else {
+			r.Lists += n
+			r.SMB2++
+		}
+		i++
+	}
+	if err := cp.Err(); err != nil {
+		c.fail(r, u, i, "SMB2 compound", "%v", err)
+	}
+}
+
+// compare checks that enc reproduces orig: enc must equal orig's prefix, and what orig has
+// beyond enc (compound padding, the pad byte of an odd StructureSize) must be zero and
+// shorter than 8 bytes. bodyStart/bodyEnd locate the body for the report.
+func compare(orig, enc []byte, bodyStart, bodyEnd int) string {
+	if len(enc) > len(orig) {
+		return fmt.Sprintf("re-encoding is %d bytes longer than the original (%d)", len(enc)-len(orig), len(orig))
+	}
+	for i := range enc {
+		if enc[i] != orig[i] {
+			part := "header"
+			off := i
+			if i >= bodyStart {
+				part = "body"
+				off = i - bodyStart
+			}
+			return fmt.Sprintf("re-encoding differs at %s byte %d: got %#02x, captured %#02x (%s)", part, off, enc[i], orig[i], window(orig, enc, i))
+		}
+	}
+	rest := orig[len(enc):]
+	if len(rest) >= 8 {
+		return fmt.Sprintf("%d captured bytes after the message's last field", len(rest))
+	}
+	for _, b := range rest {
+		if b != 0 {
+			return fmt.Sprintf("non-zero padding after the message: %x", rest)
+		}
+	}
+	return ""
+}
+
+func window(orig, enc []byte, i int) string {
+	lo, hi := max(0, i-8), min(len(enc), i+8)
+	return fmt.Sprintf("captured %x, encoded %x around byte %d", orig[lo:min(len(orig), hi)], enc[lo:hi], i)
+}
+
+// lists re-encodes the chained lists inside a message element by element: each element is
+// decoded from the captured list and appended to a new list, which must equal the captured
+// bytes. It returns the number of lists checked.
+func (c *Checker) lists(m smb2.Message) (int, string) {
+	n := 0
+	check := func(name string, orig, rebuilt []byte, err error) string {
+		n++
+		if err != nil {
+			return fmt.Sprintf("%s: element re-encoding: %v", name, err)
+		}
+		if !bytes.Equal(orig, rebuilt) {
+			// a length-delimited region may end with padding after its last element
+			if len(rebuilt) < len(orig) && bytes.Equal(orig[:len(rebuilt)], rebuilt) && allZero(orig[len(rebuilt):]) && len(orig)-len(rebuilt) < 8 {
+				return ""
+			}
+			i := 0
+			for i < len(orig) && i < len(rebuilt) && orig[i] == rebuilt[i] {
+				i++
+			}
+			return fmt.Sprintf("%s: rebuilt from its elements it differs at byte %d (%d vs %d bytes)", name, i, len(rebuilt), len(orig))
+		}
+		return ""
+	}
+	negotiate := func(l smb2.NegotiateContextList) string {
+		var out smb2.NegotiateContextList
+		var err error
+		it := l.Iter()
+		for it.Next() {
+			if err = out.Add(it.Value()); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = it.Err()
+		}
+		return check("NegotiateContexts", l.Bytes(), out.Bytes(), err)
+	}
+	create := func(l smb2.CreateContextList) string {
+		var out smb2.CreateContextList
+		var err error
+		it := l.Iter()
+		for it.Next() {
+			if err = out.Add(it.Value()); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = it.Err()
+		}
+		return check("CreateContexts", l.Bytes(), out.Bytes(), err)
+	}
+	var msg string
+	switch x := m.(type) {
+	case *smb2.NegotiateRequest:
+		msg = negotiate(x.NegotiateContexts)
+	case *smb2.NegotiateResponse:
+		msg = negotiate(x.NegotiateContexts)
+	case *smb2.CreateRequest:
+		msg = create(x.CreateContexts)
+	case *smb2.CreateResponse:
+		msg = create(x.CreateContexts)
+	}
+	return n, msg
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
