@@ -216,6 +216,17 @@ func (n *node) ReadDir(_ context.Context, cookie uint64, count int) ([]vfs.DirEn
 
 // ---- Changing the namespace ---------------------------------------------
 
+// reachable checks that the entry at p is one the share shows: entries it
+// hides (links leading outside, dangling or looping links, devices...)
+// cannot be removed or renamed over either.
+func (fsys *FS) reachable(p string) error {
+	fi, err := fsys.root.Stat(p)
+	if err != nil || !visible(fi) {
+		return vfs.ErrPermission
+	}
+	return nil
+}
+
 // prepare checks that name can be added to the directory n.
 func (n *node) prepare(name string) error {
 	if err := n.writable(); err != nil {
@@ -299,6 +310,11 @@ func (n *node) remove(name string, dir bool) error {
 		return mapErr(err)
 	}
 	isLink := fi.Mode()&fs.ModeSymlink != 0
+	if isLink {
+		if err := n.fs.reachable(p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case !isLink && fi.IsDir() && !dir:
 		return vfs.ErrIsDir
@@ -346,7 +362,15 @@ func (n *node) Rename(_ context.Context, oldName string, newDir vfs.Node, newNam
 		}
 		return vfs.ErrInvalid
 	}
+	if src.Mode()&fs.ModeSymlink != 0 {
+		if err := n.fs.reachable(oldPath); err != nil {
+			return err
+		}
+	}
 	if dst, err := n.fs.root.Lstat(newPath); err == nil {
+		if err := n.fs.reachable(newPath); err != nil {
+			return err
+		}
 		sameFile := n.fs.idOf(newPath, dst) == n.fs.idOf(oldPath, src)
 		switch {
 		case oldPath == newPath:
