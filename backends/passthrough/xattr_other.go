@@ -14,7 +14,7 @@ import (
 
 const xattrCreate = 1
 
-func fgetxattr(*os.File, string) ([]byte, error)      { return nil, vfs.ErrNotSupported }
+func fgetxattr(*os.File, string) ([]byte, error)    { return nil, vfs.ErrNotSupported }
 func fsetxattr(*os.File, string, []byte, int) error { return vfs.ErrNotSupported }
-func flistxattr(*os.File) ([]string, error)           { return nil, vfs.ErrNotSupported }
-func fremovexattr(*os.File, string) error             { return vfs.ErrNotSupported }
+func flistxattr(*os.File) ([]string, error)         { return nil, vfs.ErrNotSupported }
+func fremovexattr(*os.File, string) error           { return vfs.ErrNotSupported }

@@ -38,10 +38,10 @@ type ReadOnlyDir struct{ ReadOnlyFile }
 func (ReadOnlyDir) Create(context.Context, string) (Node, Handle, error) {
 	return nil, nil, ErrReadOnly
 }
-func (ReadOnlyDir) Mkdir(context.Context, string) (Node, error)   { return nil, ErrReadOnly }
-func (ReadOnlyDir) Remove(context.Context, string) error           { return ErrReadOnly }
-func (ReadOnlyDir) RemoveDir(context.Context, string) error        { return ErrReadOnly }
-func (ReadOnlyDir) Link(context.Context, Node, string) error       { return ErrReadOnly }
+func (ReadOnlyDir) Mkdir(context.Context, string) (Node, error) { return nil, ErrReadOnly }
+func (ReadOnlyDir) Remove(context.Context, string) error        { return ErrReadOnly }
+func (ReadOnlyDir) RemoveDir(context.Context, string) error     { return ErrReadOnly }
+func (ReadOnlyDir) Link(context.Context, Node, string) error    { return ErrReadOnly }
 func (ReadOnlyDir) Rename(context.Context, string, Node, string, bool) error {
 	return ErrReadOnly
 }

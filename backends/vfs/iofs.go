@@ -160,7 +160,7 @@ func (h *iofsHandle) ReadAt(_ context.Context, p []byte, off int64) (int, error)
 		}
 		h.data, h.read = data, true
 	}
-	return readAt(h.data, p, off)
+	return ReadAt(h.data, p, off)
 }
 
 func (h *iofsHandle) Stat(context.Context) (Attr, error) { return h.attr, nil }

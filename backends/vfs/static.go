@@ -135,14 +135,15 @@ type bytesHandle struct {
 }
 
 func (h *bytesHandle) ReadAt(_ context.Context, p []byte, off int64) (int, error) {
-	return readAt(h.data, p, off)
+	return ReadAt(h.data, p, off)
 }
 
 func (h *bytesHandle) Stat(context.Context) (Attr, error) { return h.attr, nil }
 func (h *bytesHandle) Close(context.Context) error        { return nil }
 
-// readAt implements io.ReaderAt over data.
-func readAt(data, p []byte, off int64) (int, error) {
+// ReadAt reads data into p from offset off with io.ReaderAt semantics: a
+// helper for handles that hold their content in memory.
+func ReadAt(data, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, ErrInvalid
 	}
