@@ -148,6 +148,21 @@ func (g *gen) commands(jf *jen.File, f *spec.File) {
 	jf.Comment("Messages holds one request and one response of every command; a connection keeps one and Dispatch decodes into it, so that no request allocates.")
 	jf.Type().Id("Messages").Struct(mfields...)
 
+	// accessors by command, for tools that walk any message
+	var rq, rs []jen.Code
+	for _, c := range f.Commands {
+		rq = append(rq, jen.Case(jen.Id(cmdConst(c))).Block(jen.Return(code("&msgs."+c.Name+"Request"))))
+		if _, ok := respType[c]; ok {
+			rs = append(rs, jen.Case(jen.Id(cmdConst(c))).Block(jen.Return(code("&msgs."+c.Name+"Response"))))
+		}
+	}
+	jf.Comment("Request returns the request of command c in msgs, or nil when the table has no such command.")
+	jf.Func().Params(jen.Id("msgs").Op("*").Id("Messages")).Id("Request").Params(jen.Id("c").Id("Command")).Id("Message").Block(
+		jen.Switch(jen.Id("c")).Block(rq...), jen.Return(jen.Nil()))
+	jf.Comment("Response returns the response of command c in msgs, or nil when the command has none.")
+	jf.Func().Params(jen.Id("msgs").Op("*").Id("Messages")).Id("Response").Params(jen.Id("c").Id("Command")).Id("Message").Block(
+		jen.Switch(jen.Id("c")).Block(rs...), jen.Return(jen.Nil()))
+
 	// Dispatch
 	var cases []jen.Code
 	for _, c := range f.Commands {

@@ -132,6 +132,9 @@ func (g *gen) structure(jf *jen.File, s *spec.Struct) {
 		}
 		fields = append(fields, st)
 	}
+	if len(s.Var) > 0 {
+		fields = append(fields, jen.Id("raw").Index().Byte().Comment("the decoded input: padding between fields is re-encoded from it"))
+	}
 	doc := docLines(s.Name, s.Doc, s.Ref)
 	if s.Header {
 		doc += " Offsets count from the start of the SMB2 header, 64 bytes before the body."
@@ -270,6 +273,7 @@ func (g *gen) decodeFunc(jf *jen.File, s *spec.Struct) {
 		}
 	}
 	if len(s.Var) > 0 {
+		body = append(body, jen.Id("m.raw").Op("=").Id("b"))
 		body = append(body, jen.Id("pos").Op(":=").Lit(s.FixedLen), jen.Id("_").Op("=").Id("pos"))
 		for _, f := range s.Var {
 			blk := g.decodeVar(s, f)
@@ -571,7 +575,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 			val = "m." + f.Name + "..."
 		}
 		blk := []jen.Code{
-			code("b = ", g.w("Pad"), fmt.Sprintf("(b, start+l.at[%d]-len(b))", i)),
+			code("b = ", g.w("PadFrom"), fmt.Sprintf("(b, start, l.at[%d], m.raw)", i)),
 			code("b = append(b, " + val + ")"),
 		}
 		if f.Kind == spec.KindCString {
@@ -580,7 +584,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 		body = append(body, jen.If(code(fmt.Sprintf("l.n[%d] > 0", i))).Block(blk...))
 	}
 	if k > 0 {
-		body = append(body, jen.If(code("len(b)-start < l.end")).Block(code("b = ", g.w("Pad"), "(b, start+l.end-len(b))")))
+		body = append(body, code("b = ", g.w("PadFrom"), "(b, start, l.end, m.raw)"))
 	}
 	body = append(body, jen.Return(code("b, nil")))
 	_ = p

@@ -52,3 +52,9 @@ func IsErrorResponse(cmd Command, status ntstatus.Status) bool {
 	}
 	return uint32(status)>>30 >= 2 // warning and error severities
 }
+
+// Message is a body that can also be decoded: every request and response structure.
+type Message interface {
+	Body
+	Decode(pdu []byte, hdr int) error
+}

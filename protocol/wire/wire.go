@@ -157,3 +157,18 @@ func AppendUint64s(a Uint64s, v ...uint64) Uint64s {
 	}
 	return a
 }
+
+// PadFrom pads an encoding that started at b[start] up to relative position to. The padding
+// bytes are taken from raw, the input the structure was decoded from, where raw covers them,
+// so that re-encoding a decoded structure reproduces the padding it had (senders often leave
+// stale bytes between buffers); elsewhere they are zero.
+func PadFrom(b []byte, start, to int, raw []byte) []byte {
+	from := len(b) - start
+	if from >= to {
+		return b
+	}
+	if from >= 0 && to <= len(raw) {
+		return append(b, raw[from:to]...)
+	}
+	return Pad(b, to-from)
+}

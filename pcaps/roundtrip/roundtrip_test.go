@@ -1,0 +1,107 @@
+package roundtrip
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// captureDirs are the folders whose captures the test reads: our own pcaps/, the public
+// corpus in ../shared/pcaps beside the repository, and every folder in $SMBVFS_PCAPS.
+func captureDirs() []string {
+	dirs := []string{"..", filepath.Join("..", "..", "..", "shared", "pcaps")}
+	if env := os.Getenv("SMBVFS_PCAPS"); env != "" {
+		dirs = append(dirs, filepath.SplitList(env)...)
+	}
+	return dirs
+}
+
+func captureFiles(t *testing.T) []string {
+	var files []string
+	for _, d := range captureDirs() {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".pcap", ".pcapng", ".cap":
+				files = append(files, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	sort.Strings(files)
+	return files
+}
+
+// TestRoundTrip decodes and re-encodes every SMB2 message of every capture. Messages that
+// are malformed on the wire and bytes the capture lost are listed in expectedFailures and
+// expectedProblems (roundtrip_expect_test.go) with the reason: each must happen exactly as
+// listed, and anything else fails the test.
+func TestRoundTrip(t *testing.T) {
+	files := captureFiles(t)
+	if len(files) == 0 {
+		t.Fatalf("no captures found in %v: the public corpus is expected in ../shared/pcaps beside the repository", captureDirs())
+	}
+	var c Checker
+	seenFail := map[string]bool{}
+	seenProb := map[string]bool{}
+	var total Result
+	for _, f := range files {
+		r, err := c.File(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		t.Logf("%-75s smb2 %5d  lists %4d  transform %5d  compression %d  smb1-negotiate %d  smb1-other %d  problems %d  failures %d",
+			r.Capture, r.SMB2, r.Lists, r.Transform, r.Compression, r.SMB1Negotiate, r.SMB1Other, len(r.Problems), len(r.Failures))
+		total.SMB2 += r.SMB2
+		total.Transform += r.Transform
+		total.Lists += r.Lists
+		for _, fl := range r.Failures {
+			key := fmt.Sprintf("%s#%d#%d", fl.Capture, fl.Frame, fl.Index)
+			want, ok := expectedFailures[key]
+			switch {
+			case !ok:
+				t.Errorf("unexpected failure: %v", fl)
+			case !strings.Contains(fl.What+": "+fl.Err, want.match):
+				t.Errorf("failure %s: want an error matching %q, got %s: %s", key, want.match, fl.What, fl.Err)
+			}
+			seenFail[key] = true
+		}
+		for _, p := range r.Problems {
+			key := fmt.Sprintf("%s#%d#%s", p.Capture, p.Frame, p.Kind)
+			if _, ok := expectedProblems[key]; !ok {
+				t.Errorf("unexpected capture problem: %v", p)
+			}
+			seenProb[key] = true
+		}
+	}
+	for key, want := range expectedFailures {
+		if !seenFail[key] && captureFound(files, key) {
+			t.Errorf("expected failure %s (%s) did not happen: remove it from the expectations", key, want.reason)
+		}
+	}
+	for key, reason := range expectedProblems {
+		if !seenProb[key] && captureFound(files, key) {
+			t.Errorf("expected capture problem %s (%s) did not happen", key, reason)
+		}
+	}
+	t.Logf("total: %d SMB2 messages, %d lists, %d transform headers round-tripped", total.SMB2, total.Lists, total.Transform)
+	if total.SMB2 == 0 {
+		t.Fatal("no SMB2 message checked")
+	}
+}
+
+func captureFound(files []string, key string) bool {
+	name := key[:strings.IndexByte(key, '#')]
+	for _, f := range files {
+		if filepath.Base(f) == name {
+			return true
+		}
+	}
+	return false
+}
