@@ -14,14 +14,14 @@ import (
 type Kind uint8
 
 const (
-	Short      Kind = iota + 1 // the input ends before the structure's fixed part or a field
-	BadConst                   // a constant field (StructureSize, protocol id) has another value
-	BadOffset                  // an offset points into the fixed part or outside the input
-	BadLength                  // a length or count runs past the end of the input
-	BadChain                   // a chained list does not step forward inside its region
-	Overflow                   // encode: a value does not fit its field
-	Layout                     // encode: an explicit offset would move backwards
-	BadSize                    // a total-size field is smaller than the fixed part or too large
+	Short     Kind = iota + 1 // the input ends before the structure's fixed part or a field
+	BadConst                  // a constant field (StructureSize, protocol id) has another value
+	BadOffset                 // an offset points into the fixed part or outside the input
+	BadLength                 // a length or count runs past the end of the input
+	BadChain                  // a chained list does not step forward inside its region
+	Overflow                  // encode: a value does not fit its field
+	Layout                    // encode: an explicit offset would move backwards
+	BadSize                   // a total-size field is smaller than the fixed part or too large
 )
 
 var kindNames = [...]string{"", "short input", "bad constant", "bad offset", "bad length", "bad chain", "value overflows its field", "offset moves backwards", "bad size"}
