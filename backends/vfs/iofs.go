@@ -88,6 +88,13 @@ func (n *iofsNode) Lookup(_ context.Context, name string) (Node, error) {
 }
 
 func (n *iofsNode) ReadDir(_ context.Context, cookie uint64, count int) ([]DirEntry, error) {
+	fi, err := fs.Stat(n.fsys, n.path)
+	if err != nil {
+		return nil, fsErr(err)
+	}
+	if !fi.IsDir() {
+		return nil, ErrNotDir
+	}
 	ents, err := fs.ReadDir(n.fsys, n.path)
 	if err != nil {
 		return nil, fsErr(err)
@@ -138,8 +145,15 @@ func (h *iofsHandle) ReadAt(_ context.Context, p []byte, off int64) (int, error)
 	if off < 0 {
 		return 0, ErrInvalid
 	}
+	if off >= h.attr.Size && h.attr.Size > 0 {
+		return 0, io.EOF // some fs.Files (fstest.MapFS) refuse offsets past the end
+	}
 	if ra, ok := h.f.(io.ReaderAt); ok {
-		return ra.ReadAt(p, off)
+		n, err := ra.ReadAt(p, off)
+		if err != nil && err != io.EOF {
+			err = fsErr(err)
+		}
+		return n, err
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
