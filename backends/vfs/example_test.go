@@ -54,8 +54,10 @@ func (s square) Open(_ context.Context, flags vfs.OpenFlag) (vfs.Handle, error) 
 // text is an open file: its content, fixed when it was opened.
 type text []byte
 
-func (t text) ReadAt(_ context.Context, p []byte, off int64) (int, error) { return vfs.ReadAt(t, p, off) }
-func (t text) Close(context.Context) error                                { return nil }
+func (t text) ReadAt(_ context.Context, p []byte, off int64) (int, error) {
+	return vfs.ReadAt(t, p, off)
+}
+func (t text) Close(context.Context) error { return nil }
 
 // A virtual backend: a folder whose files are computed when read.
 func Example() {
