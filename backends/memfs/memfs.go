@@ -31,7 +31,7 @@ type Options struct {
 
 // FS is an in-memory filesystem.
 type FS struct {
-	vfs.Notifier // Watch
+	notifier vfs.Notifier
 
 	opts   Options
 	serial uint32
@@ -51,6 +51,9 @@ func New(opts Options) *FS {
 	f.root = f.newInode(true, time.Now())
 	return f
 }
+
+// Watch reports every change made to the tree until ctx is done.
+func (f *FS) Watch(ctx context.Context, fn func(vfs.Change)) error { return f.notifier.Watch(ctx, fn) }
 
 // Root returns the root directory.
 func (f *FS) Root(context.Context) (vfs.Node, error) { return f.root, nil }
@@ -230,7 +233,7 @@ func (f *FS) update(fn func(now time.Time) ([]vfs.Change, error)) error {
 	changes, err := fn(time.Now())
 	f.mu.Unlock()
 	for _, c := range changes {
-		f.Notify(c)
+		f.notifier.Notify(c)
 	}
 	return err
 }
@@ -279,7 +282,7 @@ func (n *inode) SetAttr(_ context.Context, c vfs.AttrChange) error {
 
 // modifiedChange describes a change of n's content or metadata.
 func (n *inode) modifiedChange(what vfs.ChangeWhat, stream string) []vfs.Change {
-	if what == 0 || n.nlink == 0 || !n.fs.Watching() {
+	if what == 0 || n.nlink == 0 || !n.fs.notifier.Watching() {
 		return nil
 	}
 	return []vfs.Change{{Op: vfs.ChangeModified, Path: n.path(), ID: n.id, Dir: n.dir, What: what, Stream: stream}}
@@ -358,7 +361,7 @@ func (n *inode) place(name string) error {
 
 func (n *inode) added(child *inode, now time.Time) []vfs.Change {
 	n.modified, n.changed = now, now
-	if !n.fs.Watching() {
+	if !n.fs.notifier.Watching() {
 		return nil
 	}
 	return []vfs.Change{{Op: vfs.ChangeAdded, Path: child.path(), ID: child.id, Dir: child.dir}}
@@ -417,7 +420,7 @@ func (n *inode) remove(name string, dir bool) error {
 			return nil, vfs.ErrNotEmpty
 		}
 		var changes []vfs.Change
-		if n.fs.Watching() {
+		if n.fs.notifier.Watching() {
 			changes = []vfs.Change{{Op: vfs.ChangeRemoved, Path: n.childPath(e.name), ID: e.node.id, Dir: e.node.dir}}
 		}
 		n.removeEntry(e)
@@ -494,7 +497,7 @@ func (n *inode) Rename(_ context.Context, oldName string, newDir vfs.Node, newNa
 		to.addEntry(newName, src.node)
 		src.node.changed = now
 		n.modified, n.changed, to.modified, to.changed = now, now, now, now
-		if !n.fs.Watching() {
+		if !n.fs.notifier.Watching() {
 			return nil, nil
 		}
 		var changes []vfs.Change
@@ -530,7 +533,7 @@ func (n *inode) Link(_ context.Context, target vfs.Node, name string) error {
 		t.nlink++
 		t.changed = now
 		n.modified, n.changed = now, now
-		if !n.fs.Watching() {
+		if !n.fs.notifier.Watching() {
 			return nil, nil
 		}
 		return []vfs.Change{{Op: vfs.ChangeAdded, Path: n.childPath(name), ID: t.id}}, nil

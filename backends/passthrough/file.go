@@ -65,7 +65,7 @@ func (h *handle) ReadAt(_ context.Context, p []byte, off int64) (int, error) {
 }
 
 func (h *handle) modified() {
-	if h.node.fs.Watching() {
+	if h.node.fs.notifier.Watching() {
 		h.node.notify(vfs.Change{Op: vfs.ChangeModified, Path: h.node.path, ID: h.node.id, What: vfs.WhatData})
 	}
 }
@@ -151,7 +151,7 @@ func (n *node) SetAttr(_ context.Context, c vfs.AttrChange) error {
 	if set|clr|c.Set|c.Clear != 0 {
 		what |= vfs.WhatAttr
 	}
-	if what != 0 && n.fs.Watching() {
+	if what != 0 && n.fs.notifier.Watching() {
 		n.notify(vfs.Change{Op: vfs.ChangeModified, Path: changePath(n.path), ID: n.id, Dir: fi.IsDir(), What: what})
 	}
 	return nil
@@ -275,7 +275,7 @@ func (n *node) RemoveXattr(_ context.Context, name string) error {
 }
 
 func (n *node) changedMeta(what vfs.ChangeWhat, stream string) {
-	if n.fs.Watching() {
+	if n.fs.notifier.Watching() {
 		n.notify(vfs.Change{Op: vfs.ChangeModified, Path: changePath(n.path), ID: n.id, What: what, Stream: stream})
 	}
 }

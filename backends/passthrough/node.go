@@ -246,7 +246,7 @@ func (n *node) prepare(name string) error {
 	return nil
 }
 
-func (n *node) notify(c vfs.Change) { n.fs.Notify(c) }
+func (n *node) notify(c vfs.Change) { n.fs.notifier.Notify(c) }
 
 func (n *node) Create(_ context.Context, name string) (vfs.Node, vfs.Handle, error) {
 	if err := n.prepare(name); err != nil {

@@ -62,7 +62,7 @@ type Options struct {
 
 // FS is a directory served as a share. Close it when done.
 type FS struct {
-	vfs.Notifier // Watch: changes made through this FS
+	notifier vfs.Notifier
 
 	root    *os.Root
 	opts    Options
@@ -95,6 +95,10 @@ func New(dir string, opts Options) (*FS, error) {
 	}
 	return f, nil
 }
+
+// Watch reports the changes made through this FS (not those made by other
+// programs) until ctx is done.
+func (f *FS) Watch(ctx context.Context, fn func(vfs.Change)) error { return f.notifier.Watch(ctx, fn) }
 
 // Close releases the root directory.
 func (f *FS) Close() error { return f.root.Close() }

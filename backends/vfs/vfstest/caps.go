@@ -222,12 +222,12 @@ func testWatch(t *testing.T, s *suite) {
 		})
 	}
 	cancel()
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // let the backend see the end of the watch
 	mu.Lock()
 	n := len(got)
 	mu.Unlock()
 	create(t, dir, "after-cancel", nil)
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != n {
