@@ -16,6 +16,7 @@ package hello
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/smbvfs/smbvfs/backends/passthrough"
@@ -36,14 +37,13 @@ type Config struct {
 type FS struct {
 	root  vfs.Node
 	files *passthrough.FS // nil without Config.Dir
+	stats atomic.Pointer[func() string]
 }
 
 // New builds the share.
 func New(cfg Config) (*FS, error) {
-	stats := cfg.Stats
-	if stats == nil {
-		stats = func() string { return "no statistics\n" }
-	}
+	f := &FS{}
+	f.SetStats(cfg.Stats)
 	children := []vfs.Child{
 		{Name: "README.txt", Node: vfs.BytesFile([]byte("Hello from smbvfs!\n"))},
 		// FuncFile computes the content each time the file is opened.
@@ -51,11 +51,10 @@ func New(cfg Config) (*FS, error) {
 			return fmt.Appendf(nil, "%s\n", time.Now().Format(time.RFC3339)), nil
 		})},
 		{Name: "stats.txt", Node: vfs.FuncFile(func(context.Context) ([]byte, error) {
-			return []byte(stats()), nil
+			return []byte((*f.stats.Load())()), nil
 		})},
 		{Name: "inbox", Node: newInbox(cfg.Inbox)},
 	}
-	f := &FS{}
 	if cfg.Dir != "" {
 		files, err := passthrough.New(cfg.Dir, passthrough.Options{CaseInsensitive: true})
 		if err != nil {
@@ -71,6 +70,15 @@ func New(cfg Config) (*FS, error) {
 	}
 	f.root = vfs.NewDir(children...)
 	return f, nil
+}
+
+// SetStats replaces the function that computes stats.txt; the server can
+// call it once its counters exist. nil shows a placeholder.
+func (f *FS) SetStats(stats func() string) {
+	if stats == nil {
+		stats = func() string { return "no statistics\n" }
+	}
+	f.stats.Store(&stats)
 }
 
 // Root returns the top directory.

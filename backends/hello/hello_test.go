@@ -78,6 +78,10 @@ func TestComputedFiles(t *testing.T) {
 	if len(second) <= len(first) {
 		t.Errorf("stats.txt is not recomputed: %q then %q", first, second)
 	}
+	fsys.SetStats(func() string { return "set later\n" })
+	if got := read(t, fsys, "stats.txt"); got != "set later\n" {
+		t.Errorf("after SetStats stats.txt = %q", got)
+	}
 	if got := read(t, fsys, "README.txt"); !strings.Contains(got, "Hello") {
 		t.Errorf("README.txt = %q", got)
 	}
