@@ -394,7 +394,7 @@ func (g *gen) decodeVar(s *spec.Struct, f *spec.Field) []jen.Code {
 			blk = append(blk, jen.If(code("v"+f.LengthF.Name+" > len(b)-off")).Block(badLen))
 		}
 		blk = append(blk,
-			code("n, err := m."+f.Name+".decode("+region+", "+count+", "+whole+")"),
+			code("n, err := m."+f.Name+".DecodeChain("+region+", "+count+", "+whole+")"),
 			jen.If(code("err != nil")).Block(jen.Return(jen.Id("err"))),
 			code("pos = off + n"))
 		out = append(out, jen.If(jen.Id(cond)).Block(blk...))
@@ -408,7 +408,7 @@ func (g *gen) decodeVar(s *spec.Struct, f *spec.Field) []jen.Code {
 func sizeExpr(f *spec.Field) string {
 	switch f.Kind {
 	case spec.KindList:
-		return "len(m." + f.Name + ".b)"
+		return "len(m." + f.Name + ".Bytes())"
 	case spec.KindCString:
 		return "len(m." + f.Name + ") + 1"
 	}
@@ -518,7 +518,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 			rf := f.RoleOf
 			i := varIndex[rf]
 			if rf.Kind == spec.KindList {
-				return []jen.Code{jen.Id("cnt").Op(":=").Id("m." + rf.Name + ".n"), jen.If(code(fmt.Sprintf("l.n[%d] == 0", i))).Block(code("cnt = 0")), jen.Block(putInt(f, "cnt", true)...)}
+				return []jen.Code{jen.Id("cnt").Op(":=").Id("m." + rf.Name + ".Count()"), jen.If(code(fmt.Sprintf("l.n[%d] == 0", i))).Block(code("cnt = 0")), jen.Block(putInt(f, "cnt", true)...)}
 			}
 			return putInt(f, fmt.Sprintf("l.n[%d] / %d", i, rf.Bits/8), true)
 		case spec.RoleTotalSize:
@@ -570,7 +570,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 		var val string
 		switch f.Kind {
 		case spec.KindList:
-			val = "m." + f.Name + ".b..."
+			val = "m." + f.Name + ".Bytes()..."
 		default:
 			val = "m." + f.Name + "..."
 		}
@@ -605,7 +605,7 @@ func (g *gen) listType(jf *jen.File, s *spec.Struct) {
 	jf.Func().Params(jen.Id("l").Op("*").Id(lt)).Id("Reset").Params(jen.Id("buf").Index().Byte()).Block(code("*l = ", lt, "{b: buf[:0]}"))
 	jf.Comment("Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.")
 	jf.Func().Params(jen.Id("l").Op("*").Id(lt)).Id("Decode").Params(jen.Id("b").Index().Byte(), jen.Id("count").Int()).Error().Block(
-		code("_, err := l.decode(b, count, count < 0)"), jen.Return(jen.Id("err")))
+		code("_, err := l.DecodeChain(b, count, count < 0)"), jen.Return(jen.Id("err")))
 
 	// step computes the element's extent in region lim and the distance to the next one
 	var nextRead jen.Code
@@ -657,7 +657,8 @@ func (g *gen) listType(jf *jen.File, s *spec.Struct) {
 		jen.If(code("whole")).Block(code("l.b = region")).Else().Block(code("l.b = region[:end]")),
 		jen.Return(code("len(l.b), nil")),
 	)
-	jf.Func().Params(jen.Id("l").Op("*").Id(lt)).Id("decode").Params(jen.Id("region").Index().Byte(), jen.Id("count").Int(), jen.Id("whole").Bool()).Params(jen.Int(), jen.Error()).Block(dec...)
+	jf.Comment("DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.")
+	jf.Func().Params(jen.Id("l").Op("*").Id(lt)).Id("DecodeChain").Params(jen.Id("region").Index().Byte(), jen.Id("count").Int(), jen.Id("whole").Bool()).Params(jen.Int(), jen.Error()).Block(dec...)
 
 	// iterator
 	jf.Comment(fmt.Sprintf("%s walks a %s: for it := l.Iter(); it.Next(); { e := it.Value() }; then check it.Err().", it, lt))

@@ -136,7 +136,7 @@ func (m *ACL) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("ACL", "Aces", wire.BadLength)
 			}
-			n, err := m.Aces.decode(b[off:], vAceCount, false)
+			n, err := m.Aces.DecodeChain(b[off:], vAceCount, false)
 			if err != nil {
 				return err
 			}
@@ -174,7 +174,7 @@ type ACLLayout struct {
 func (m *ACL) layout(shift int) (l ACLLayout) {
 	pos := 8
 	{
-		n := len(m.Aces.b)
+		n := len(m.Aces.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -205,7 +205,7 @@ func (m *ACL) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.end))
 	{
-		cnt := m.Aces.n
+		cnt := m.Aces.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -219,7 +219,7 @@ func (m *ACL) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Sbz2))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Aces.b...)
+		b = append(b, m.Aces.Bytes()...)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
@@ -369,10 +369,12 @@ func (l *ACEList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *ACEList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *ACEList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *ACEList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = ACEList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -167,10 +167,12 @@ func (l *FileBothDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileBothDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileBothDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileBothDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileBothDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -434,10 +436,12 @@ func (l *FileDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -713,10 +717,12 @@ func (l *FileFullDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileFullDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileFullDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileFullDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileFullDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -998,10 +1004,12 @@ func (l *FileId64ExtdBothDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileId64ExtdBothDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileId64ExtdBothDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileId64ExtdBothDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileId64ExtdBothDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -1274,10 +1282,12 @@ func (l *FileId64ExtdDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileId64ExtdDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileId64ExtdDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileId64ExtdDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileId64ExtdDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -1562,10 +1572,12 @@ func (l *FileIdAllExtdBothDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileIdAllExtdBothDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileIdAllExtdBothDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileIdAllExtdBothDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileIdAllExtdBothDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -1841,10 +1853,12 @@ func (l *FileIdAllExtdDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileIdAllExtdDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileIdAllExtdDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileIdAllExtdDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileIdAllExtdDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -2135,10 +2149,12 @@ func (l *FileIdBothDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileIdBothDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileIdBothDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileIdBothDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileIdBothDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -2411,10 +2427,12 @@ func (l *FileIdExtdDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileIdExtdDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileIdExtdDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileIdExtdDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileIdExtdDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -2696,10 +2714,12 @@ func (l *FileIdFullDirectoryInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileIdFullDirectoryInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileIdFullDirectoryInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileIdFullDirectoryInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileIdFullDirectoryInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -2942,10 +2962,12 @@ func (l *FileNamesInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileNamesInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileNamesInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileNamesInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileNamesInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -438,7 +438,7 @@ func (m *SrvCopychunkCopy) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("SrvCopychunkCopy", "Chunks", wire.BadLength)
 			}
-			n, err := m.Chunks.decode(b[off:], vChunkCount, false)
+			n, err := m.Chunks.DecodeChain(b[off:], vChunkCount, false)
 			if err != nil {
 				return err
 			}
@@ -459,7 +459,7 @@ type srvCopychunkCopyLayout struct {
 func (m *SrvCopychunkCopy) layout(shift int) (l srvCopychunkCopyLayout) {
 	pos := 32
 	{
-		n := len(m.Chunks.b)
+		n := len(m.Chunks.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -479,7 +479,7 @@ func (m *SrvCopychunkCopy) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = append(b, m.SourceKey[:]...)
 	{
-		cnt := m.Chunks.n
+		cnt := m.Chunks.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -493,7 +493,7 @@ func (m *SrvCopychunkCopy) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Chunks.b...)
+		b = append(b, m.Chunks.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -585,10 +585,12 @@ func (l *SrvCopychunkList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *SrvCopychunkList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *SrvCopychunkList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *SrvCopychunkList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = SrvCopychunkList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -1383,10 +1385,12 @@ func (l *NetworkInterfaceInfoList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *NetworkInterfaceInfoList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *NetworkInterfaceInfoList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *NetworkInterfaceInfoList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = NetworkInterfaceInfoList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -2348,7 +2352,7 @@ func (m *FileLevelTrim) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("FileLevelTrim", "Ranges", wire.BadLength)
 			}
-			n, err := m.Ranges.decode(b[off:], vNumRanges, false)
+			n, err := m.Ranges.DecodeChain(b[off:], vNumRanges, false)
 			if err != nil {
 				return err
 			}
@@ -2369,7 +2373,7 @@ type fileLevelTrimLayout struct {
 func (m *FileLevelTrim) layout(shift int) (l fileLevelTrimLayout) {
 	pos := 8
 	{
-		n := len(m.Ranges.b)
+		n := len(m.Ranges.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -2389,7 +2393,7 @@ func (m *FileLevelTrim) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Key))
 	{
-		cnt := m.Ranges.n
+		cnt := m.Ranges.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -2402,7 +2406,7 @@ func (m *FileLevelTrim) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Ranges.b...)
+		b = append(b, m.Ranges.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2488,10 +2492,12 @@ func (l *FileLevelTrimRangeList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileLevelTrimRangeList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileLevelTrimRangeList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileLevelTrimRangeList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileLevelTrimRangeList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -3334,10 +3340,12 @@ func (l *FileAllocatedRangeBufferList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileAllocatedRangeBufferList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileAllocatedRangeBufferList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileAllocatedRangeBufferList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileAllocatedRangeBufferList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -3457,7 +3465,7 @@ func (m *QueryAllocatedRangesReply) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("QueryAllocatedRangesReply", "Ranges", wire.BadLength)
 			}
-			n, err := m.Ranges.decode(b[off:], -1, true)
+			n, err := m.Ranges.DecodeChain(b[off:], -1, true)
 			if err != nil {
 				return err
 			}
@@ -3478,7 +3486,7 @@ type queryAllocatedRangesReplyLayout struct {
 func (m *QueryAllocatedRangesReply) layout(shift int) (l queryAllocatedRangesReplyLayout) {
 	pos := 0
 	{
-		n := len(m.Ranges.b)
+		n := len(m.Ranges.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -3498,7 +3506,7 @@ func (m *QueryAllocatedRangesReply) appendTo(b []byte, shift int) ([]byte, error
 	_ = start
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Ranges.b...)
+		b = append(b, m.Ranges.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3593,7 +3601,7 @@ func (m *FileRegionOutput) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("FileRegionOutput", "Region", wire.BadLength)
 			}
-			n, err := m.Region.decode(b[off:], vRegionEntryCount, false)
+			n, err := m.Region.DecodeChain(b[off:], vRegionEntryCount, false)
 			if err != nil {
 				return err
 			}
@@ -3614,7 +3622,7 @@ type fileRegionOutputLayout struct {
 func (m *FileRegionOutput) layout(shift int) (l fileRegionOutputLayout) {
 	pos := 16
 	{
-		n := len(m.Region.b)
+		n := len(m.Region.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -3635,7 +3643,7 @@ func (m *FileRegionOutput) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.TotalRegionEntryCount))
 	{
-		cnt := m.Region.n
+		cnt := m.Region.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -3649,7 +3657,7 @@ func (m *FileRegionOutput) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Region.b...)
+		b = append(b, m.Region.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3741,10 +3749,12 @@ func (l *FileRegionInfoList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileRegionInfoList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileRegionInfoList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileRegionInfoList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileRegionInfoList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -124,10 +124,12 @@ func (l *FileNotifyInformationList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *FileNotifyInformationList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *FileNotifyInformationList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *FileNotifyInformationList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = FileNotifyInformationList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

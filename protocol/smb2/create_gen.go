@@ -77,7 +77,7 @@ func (m *CreateRequest) decode(b []byte, shift int) error {
 			if vCreateContextsLength > len(b)-off {
 				return wire.Errorf("CreateRequest", "CreateContexts", wire.BadLength)
 			}
-			n, err := m.CreateContexts.decode(b[off:off+vCreateContextsLength], -1, true)
+			n, err := m.CreateContexts.DecodeChain(b[off:off+vCreateContextsLength], -1, true)
 			if err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func (m *CreateRequest) layout(shift int) (l createRequestLayout) {
 		}
 	}
 	{
-		n := len(m.CreateContexts.b)
+		n := len(m.CreateContexts.Bytes())
 		l.n[1] = n
 		o := int(m.CreateContextsOffset)
 		if o == 0 {
@@ -177,7 +177,7 @@ func (m *CreateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.CreateContexts.b...)
+		b = append(b, m.CreateContexts.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -257,7 +257,7 @@ func (m *CreateResponse) decode(b []byte, shift int) error {
 			if vCreateContextsLength > len(b)-off {
 				return wire.Errorf("CreateResponse", "CreateContexts", wire.BadLength)
 			}
-			n, err := m.CreateContexts.decode(b[off:off+vCreateContextsLength], -1, true)
+			n, err := m.CreateContexts.DecodeChain(b[off:off+vCreateContextsLength], -1, true)
 			if err != nil {
 				return err
 			}
@@ -278,7 +278,7 @@ type createResponseLayout struct {
 func (m *CreateResponse) layout(shift int) (l createResponseLayout) {
 	pos := 88
 	{
-		n := len(m.CreateContexts.b)
+		n := len(m.CreateContexts.Bytes())
 		l.n[0] = n
 		o := int(m.CreateContextsOffset)
 		if o == 0 {
@@ -336,7 +336,7 @@ func (m *CreateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.CreateContexts.b...)
+		b = append(b, m.CreateContexts.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

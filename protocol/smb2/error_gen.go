@@ -225,10 +225,12 @@ func (l *ErrorContextList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *ErrorContextList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *ErrorContextList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *ErrorContextList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = ErrorContextList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {
@@ -482,7 +484,7 @@ func (m *ShareRedirectErrorContext) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("ShareRedirectErrorContext", "IPAddrMoveList", wire.BadLength)
 			}
-			n, err := m.IPAddrMoveList.decode(b[off:], vIPAddrCount, false)
+			n, err := m.IPAddrMoveList.DecodeChain(b[off:], vIPAddrCount, false)
 			if err != nil {
 				return err
 			}
@@ -517,7 +519,7 @@ type shareRedirectErrorContextLayout struct {
 func (m *ShareRedirectErrorContext) layout(shift int) (l shareRedirectErrorContextLayout) {
 	pos := 24
 	{
-		n := len(m.IPAddrMoveList.b)
+		n := len(m.IPAddrMoveList.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -565,7 +567,7 @@ func (m *ShareRedirectErrorContext) appendTo(b []byte, shift int) ([]byte, error
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved))
 	b = binary.LittleEndian.AppendUint16(b, uint16(0x0))
 	{
-		cnt := m.IPAddrMoveList.n
+		cnt := m.IPAddrMoveList.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -578,7 +580,7 @@ func (m *ShareRedirectErrorContext) appendTo(b []byte, shift int) ([]byte, error
 	}
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.IPAddrMoveList.b...)
+		b = append(b, m.IPAddrMoveList.Bytes()...)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
@@ -683,10 +685,12 @@ func (l *MoveDstIpAddrList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *MoveDstIpAddrList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *MoveDstIpAddrList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *MoveDstIpAddrList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = MoveDstIpAddrList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -37,7 +37,7 @@ func (m *LockRequest) decode(b []byte, shift int) error {
 			if off > len(b) {
 				return wire.Errorf("LockRequest", "Locks", wire.BadLength)
 			}
-			n, err := m.Locks.decode(b[off:], vLockCount, false)
+			n, err := m.Locks.DecodeChain(b[off:], vLockCount, false)
 			if err != nil {
 				return err
 			}
@@ -58,7 +58,7 @@ type lockRequestLayout struct {
 func (m *LockRequest) layout(shift int) (l lockRequestLayout) {
 	pos := 24
 	{
-		n := len(m.Locks.b)
+		n := len(m.Locks.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -78,7 +78,7 @@ func (m *LockRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint16(b, uint16(0x30))
 	{
-		cnt := m.Locks.n
+		cnt := m.Locks.Count()
 		if l.n[0] == 0 {
 			cnt = 0
 		}
@@ -99,7 +99,7 @@ func (m *LockRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Locks.b...)
+		b = append(b, m.Locks.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -195,10 +195,12 @@ func (l *LockElementList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *LockElementList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *LockElementList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *LockElementList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = LockElementList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -60,7 +60,7 @@ func (m *NegotiateRequest) decode(b []byte, shift int) error {
 			if off < 36 || off > len(b) {
 				return wire.Errorf("NegotiateRequest", "NegotiateContexts", wire.BadOffset)
 			}
-			n, err := m.NegotiateContexts.decode(b[off:], vNegotiateContextCount, false)
+			n, err := m.NegotiateContexts.DecodeChain(b[off:], vNegotiateContextCount, false)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func (m *NegotiateRequest) layout(shift int) (l negotiateRequestLayout) {
 		pos += n
 	}
 	{
-		n := len(m.NegotiateContexts.b)
+		n := len(m.NegotiateContexts.Bytes())
 		if !(m.Dialects.Contains(0x311)) {
 			n = 0
 		}
@@ -135,7 +135,7 @@ func (m *NegotiateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[1]))
 	{
-		cnt := m.NegotiateContexts.n
+		cnt := m.NegotiateContexts.Count()
 		if l.n[1] == 0 {
 			cnt = 0
 		}
@@ -153,7 +153,7 @@ func (m *NegotiateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.NegotiateContexts.b...)
+		b = append(b, m.NegotiateContexts.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -240,7 +240,7 @@ func (m *NegotiateResponse) decode(b []byte, shift int) error {
 			if off < 64 || off > len(b) {
 				return wire.Errorf("NegotiateResponse", "NegotiateContexts", wire.BadOffset)
 			}
-			n, err := m.NegotiateContexts.decode(b[off:], vNegotiateContextCount, false)
+			n, err := m.NegotiateContexts.DecodeChain(b[off:], vNegotiateContextCount, false)
 			if err != nil {
 				return err
 			}
@@ -278,7 +278,7 @@ func (m *NegotiateResponse) layout(shift int) (l negotiateResponseLayout) {
 		}
 	}
 	{
-		n := len(m.NegotiateContexts.b)
+		n := len(m.NegotiateContexts.Bytes())
 		if !(m.DialectRevision == 0x311) {
 			n = 0
 		}
@@ -314,7 +314,7 @@ func (m *NegotiateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.SecurityMode))
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.DialectRevision))
 	{
-		cnt := m.NegotiateContexts.n
+		cnt := m.NegotiateContexts.Count()
 		if l.n[1] == 0 {
 			cnt = 0
 		}
@@ -350,7 +350,7 @@ func (m *NegotiateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.NegotiateContexts.b...)
+		b = append(b, m.NegotiateContexts.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

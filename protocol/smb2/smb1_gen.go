@@ -60,7 +60,7 @@ func (m *Smb1NegotiateRequest) decode(b []byte, shift int) error {
 			if vByteCount > len(b)-off {
 				return wire.Errorf("Smb1NegotiateRequest", "Dialects", wire.BadLength)
 			}
-			n, err := m.Dialects.decode(b[off:off+vByteCount], -1, true)
+			n, err := m.Dialects.DecodeChain(b[off:off+vByteCount], -1, true)
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ type smb1NegotiateRequestLayout struct {
 func (m *Smb1NegotiateRequest) layout(shift int) (l smb1NegotiateRequestLayout) {
 	pos := 35
 	{
-		n := len(m.Dialects.b)
+		n := len(m.Dialects.Bytes())
 		l.n[0] = n
 		l.at[0] = pos
 		pos += n
@@ -118,7 +118,7 @@ func (m *Smb1NegotiateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Dialects.b...)
+		b = append(b, m.Dialects.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -249,10 +249,12 @@ func (l *Smb1DialectList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *Smb1DialectList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *Smb1DialectList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *Smb1DialectList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = Smb1DialectList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

@@ -173,7 +173,7 @@ func (m *TreeConnectRequestExtended) decode(b []byte, shift int) error {
 			if off < 24 || off > len(b) {
 				return wire.Errorf("TreeConnectRequestExtended", "TreeConnectContexts", wire.BadOffset)
 			}
-			n, err := m.TreeConnectContexts.decode(b[off:], vTreeConnectContextCount, false)
+			n, err := m.TreeConnectContexts.DecodeChain(b[off:], vTreeConnectContextCount, false)
 			if err != nil {
 				return err
 			}
@@ -211,7 +211,7 @@ func (m *TreeConnectRequestExtended) layout(shift int) (l treeConnectRequestExte
 		}
 	}
 	{
-		n := len(m.TreeConnectContexts.b)
+		n := len(m.TreeConnectContexts.Bytes())
 		l.n[1] = n
 		o := int(m.TreeConnectContextOffset)
 		if o == 0 {
@@ -255,7 +255,7 @@ func (m *TreeConnectRequestExtended) appendTo(b []byte, shift int) ([]byte, erro
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[1]))
 	{
-		cnt := m.TreeConnectContexts.n
+		cnt := m.TreeConnectContexts.Count()
 		if l.n[1] == 0 {
 			cnt = 0
 		}
@@ -273,7 +273,7 @@ func (m *TreeConnectRequestExtended) appendTo(b []byte, shift int) ([]byte, erro
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.TreeConnectContexts.b...)
+		b = append(b, m.TreeConnectContexts.Bytes()...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -416,10 +416,12 @@ func (l *TreeConnectContextList) Reset(buf []byte) {
 
 // Decode makes l a view of the chain in b: count elements, or, with count < 0, as many as b holds.
 func (l *TreeConnectContextList) Decode(b []byte, count int) error {
-	_, err := l.decode(b, count, count < 0)
+	_, err := l.DecodeChain(b, count, count < 0)
 	return err
 }
-func (l *TreeConnectContextList) decode(region []byte, count int, whole bool) (int, error) {
+
+// DecodeChain decodes count elements (all that region holds when count < 0) from region and returns the size of the list: all of region when whole, else the end of the last element.
+func (l *TreeConnectContextList) DecodeChain(region []byte, count int, whole bool) (int, error) {
 	*l = TreeConnectContextList{}
 	p, n, end, last := 0, 0, 0, 0
 	for (count < 0 && p < len(region)) || n < count {

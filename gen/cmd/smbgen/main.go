@@ -20,6 +20,8 @@ func main() {
 	outDir := flag.String("out", "protocol", "folder receiving one sub-folder per package")
 	module := flag.String("module", "github.com/smbvfs/smbvfs/protocol", "import path of the -out folder")
 	check := flag.Bool("check", false, "validate the spec and exit")
+	fuzzDir := flag.String("fuzz", "fuzz", "folder receiving the generated fuzz targets (empty: none)")
+	fuzzPath := flag.String("fuzz-module", "github.com/smbvfs/smbvfs/fuzz", "import path of the -fuzz folder")
 	flag.Parse()
 
 	s, err := spec.Load(*specDir)
@@ -44,5 +46,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("wrote %d files\n", len(files))
+	n := len(files)
+	if *fuzzDir != "" {
+		ff, err := emit.GenerateFuzz(s, *module, *fuzzPath)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := emit.Write(*fuzzDir, ff); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		n += len(ff)
+	}
+	fmt.Printf("wrote %d files\n", n)
 }
