@@ -52,9 +52,13 @@ type Unit struct {
 	Stream     int    // TCP connection index in order of first appearance, 0-based (as tshark's tcp.stream)
 	FromClient bool   // true when sent by the SMB client, false when sent by the server
 	// Frame is the 1-based number (as tshark/Wireshark number frames) of the
-	// frame that completed the unit: the highest frame number among the
-	// frames carrying its bytes. For data captured in order this is the frame
-	// carrying its last byte, where tshark shows the reassembled PDU.
+	// frame by which the unit was complete: the highest frame number among
+	// the frames that carried its bytes or earlier bytes of the same stream
+	// direction (bytes lost in holes do not count). For data captured in
+	// order this is the frame carrying the last byte of the unit, where
+	// tshark shows the reassembled PDU; for segments captured out of order it
+	// is the frame that filled the last hole before the end of the unit
+	// (where tshark shows it with tcp.reassemble_out_of_order enabled).
 	Frame int
 	// FirstFrame is the frame carrying the first byte of the unit (the first
 	// byte of its 4-byte length prefix).
@@ -98,9 +102,12 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	dir := "s2c"
+	if p.Stream < 0 {
+		return fmt.Sprintf("%s frame %d: %s: %s", p.Capture, p.Frame, p.Kind, p.Detail)
+	}
+	dir := "server->client"
 	if p.FromClient {
-		dir = "c2s"
+		dir = "client->server"
 	}
 	return fmt.Sprintf("%s stream %d %s frame %d: %s: %s", p.Capture, p.Stream, dir, p.Frame, p.Kind, p.Detail)
 }

@@ -22,8 +22,9 @@ const (
 )
 
 // mark records that the bytes from offset off of the framer window on came
-// from frame.
-type mark struct{ off, frame int }
+// from frame, and that all bytes of the stream up to them had been captured
+// by frame upto (>= frame when segments arrived out of order).
+type mark struct{ off, frame, upto int }
 
 // framer splits one direction of a connection into units.
 type framer struct {
@@ -32,6 +33,7 @@ type framer struct {
 	skip  int    // bytes to discard before the next frame header
 	buf   []byte // unconsumed bytes: the start of the current frame, or bytes being examined
 	marks []mark // frames of the bytes of the window being processed
+	upto  int    // highest frame that carried bytes delivered so far
 
 	// hunting
 	huntKind  string // Problem.Kind reported for the bytes skipped
@@ -51,30 +53,25 @@ func (f *framer) frameAt(off int) int {
 	return 0
 }
 
-// maxFrame returns the highest frame among those carrying window bytes [from, to).
-func (f *framer) maxFrame(from, to int) int {
-	m := 0
-	for i, mk := range f.marks {
-		end := int(^uint(0) >> 1)
-		if i+1 < len(f.marks) {
-			end = f.marks[i+1].off
-		}
-		if end <= from || mk.off >= to {
-			continue
-		}
-		if mk.frame > m {
-			m = mk.frame
+// uptoAt returns the frame by which every captured byte of the stream up to
+// window offset off had been seen.
+func (f *framer) uptoAt(off int) int {
+	for i := len(f.marks) - 1; i >= 0; i-- {
+		if f.marks[i].off <= off {
+			return f.marks[i].upto
 		}
 	}
-	return m
+	return 0
 }
 
 // feed processes the next contiguous bytes of the stream, carried by frame.
 func (f *framer) feed(data []byte, frame int) {
 	c := f.h.c
+	f.upto = max(f.upto, frame)
+	upto := f.upto
 	if c.smb == 0 {
 		// Port not known to be SMB: look at the first bytes.
-		f.marks = append(f.marks, mark{len(f.buf), frame})
+		f.marks = append(f.marks, mark{len(f.buf), frame, upto})
 		f.buf = append(f.buf, data...)
 		switch classify(f.buf) {
 		case vMore:
@@ -102,18 +99,34 @@ func (f *framer) feed(data []byte, frame int) {
 	}
 	if len(f.buf) == 0 {
 		// Fast path: no copy of units contained in data.
-		f.marks = append(f.marks[:0], mark{0, frame})
+		f.marks = append(f.marks[:0], mark{0, frame, upto})
 		n := f.process(data)
 		if n < len(data) {
 			f.buf = append(f.buf, data[n:]...)
+			f.reserve()
 		} else {
 			f.marks = f.marks[:0]
 		}
 		return
 	}
-	f.marks = append(f.marks, mark{len(f.buf), frame})
+	f.marks = append(f.marks, mark{len(f.buf), frame, upto})
 	f.buf = append(f.buf, data...)
 	f.compact(f.process(f.buf))
+	f.reserve()
+}
+
+// reserve makes room in f.buf for the whole frame it starts with, so that
+// a large unit arriving in many segments is not copied again at every
+// doubling of the buffer.
+func (f *framer) reserve() {
+	if f.state == stHunt || f.skip > 0 || len(f.buf) < 4 || f.buf[0] != nbssSessionMessage {
+		return
+	}
+	if need := 4 + frameLen(f.buf); cap(f.buf) < need {
+		nb := make([]byte, len(f.buf), need)
+		copy(nb, f.buf)
+		f.buf = nb
+	}
 }
 
 // compact drops the first n bytes of f.buf.
@@ -198,7 +211,7 @@ func (f *framer) process(b []byte) int {
 				if len(rest) < 4+l {
 					return p
 				}
-				f.h.c.r.emit(f.h.c, f.h.dir, rest[4:4+l], f.frameAt(p), f.maxFrame(p, p+4+l))
+				f.h.c.r.emit(f.h.c, f.h.dir, rest[4:4+l], f.frameAt(p), f.uptoAt(p+4+l-1))
 				p += 4 + l
 			case f.state == stSync && typ >= nbssSessionRequest && typ <= nbssKeepAlive && rest[1]&^1 == 0:
 				// NetBIOS session control message: 17-bit length.
@@ -326,7 +339,7 @@ func (f *framer) finish() {
 			} else {
 				d = fmt.Sprintf("stream ends inside a frame header begun in frame %d", f.frameAt(0))
 			}
-			f.problem(Problem{Frame: f.maxFrame(0, len(f.buf)), Kind: "incomplete", Skipped: len(f.buf), Detail: d})
+			f.problem(Problem{Frame: f.uptoAt(len(f.buf) - 1), Kind: "incomplete", Skipped: len(f.buf), Detail: d})
 		}
 	}
 	f.buf, f.marks = nil, nil

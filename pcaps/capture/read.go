@@ -53,7 +53,7 @@ type packetSource interface {
 type source struct {
 	ps packetSource
 	// linkType returns the link type of the packet just read.
-	linkType func(ci *gopacket.CaptureInfo) layers.LinkType
+	linkType func(ci gopacket.CaptureInfo) layers.LinkType
 }
 
 var (
@@ -95,7 +95,7 @@ func openSource(r io.Reader) (*source, error) {
 			return nil, err
 		}
 		lt := pr.LinkType()
-		return &source{ps: pr, linkType: func(*gopacket.CaptureInfo) layers.LinkType { return lt }}, nil
+		return &source{ps: pr, linkType: func(gopacket.CaptureInfo) layers.LinkType { return lt }}, nil
 	case bytes.HasPrefix(head, magicPcapngSHB):
 		nr, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{
 			// Keep packets of every interface: dropping those whose link
@@ -107,7 +107,7 @@ func openSource(r io.Reader) (*source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &source{ps: nr, linkType: func(ci *gopacket.CaptureInfo) layers.LinkType {
+		return &source{ps: nr, linkType: func(ci gopacket.CaptureInfo) layers.LinkType {
 			if len(ci.AncillaryData) > 0 {
 				if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
 					return lt
@@ -125,7 +125,7 @@ func openSource(r io.Reader) (*source, error) {
 			return nil, err
 		}
 		lt := *ltp
-		return &source{ps: sr, linkType: func(*gopacket.CaptureInfo) layers.LinkType { return lt }}, nil
+		return &source{ps: sr, linkType: func(gopacket.CaptureInfo) layers.LinkType { return lt }}, nil
 	}
 	return nil, errNotCapture
 }

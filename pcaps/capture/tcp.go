@@ -80,7 +80,7 @@ func (r *reader) run(src *source) (Stats, []Problem, error) {
 			break
 		}
 		r.frame++
-		r.packet(src.linkType(&ci), data, &ci)
+		r.packet(src.linkType(ci), data, &ci)
 	}
 	if r.err == nil {
 		for _, c := range r.all {
