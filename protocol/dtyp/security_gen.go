@@ -572,10 +572,10 @@ type SecurityDescriptor struct {
 	OffsetGroup uint32 // Offset of GroupSid; 0: no group.; offset of GroupSid; 0 lays it out automatically on encode, any other value is honoured
 	OffsetSacl  uint32 // Offset of Sacl; MUST be 0 unless SE_SACL_PRESENT is set; 0: no SACL.; offset of Sacl; 0 lays it out automatically on encode, any other value is honoured
 	OffsetDacl  uint32 // Offset of Dacl; MUST be 0 unless SE_DACL_PRESENT is set; 0 with SE_DACL_PRESENT: a NULL DACL.; offset of Dacl; 0 lays it out automatically on encode, any other value is honoured
-	Sacl        []byte // The system ACL (audit and label ACEs), when present.
-	Dacl        []byte // The discretionary ACL, when present.
 	OwnerSid    []byte // The SID of the owner of the object, when present.
 	GroupSid    []byte // The SID of the primary group of the object, when present.
+	Sacl        []byte // The system ACL (audit and label ACEs), when present.
+	Dacl        []byte // The discretionary ACL, when present.
 	raw         []byte // the decoded input: padding between fields is re-encoded from it
 }
 
@@ -594,42 +594,6 @@ func (m *SecurityDescriptor) decode(b []byte, shift int) error {
 	m.raw = b
 	pos := 20
 	_ = pos
-	{
-		off := int(m.OffsetSacl) - shift
-		if m.OffsetSacl != 0 {
-			if off < 20 || off > len(b) {
-				return wire.Errorf("SecurityDescriptor", "Sacl", wire.BadOffset)
-			}
-			var e ACL
-			if err := e.Decode(b[off:]); err != nil {
-				return err
-			}
-			n := e.Len()
-			if n > len(b)-off {
-				return wire.Errorf("SecurityDescriptor", "Sacl", wire.BadLength)
-			}
-			m.Sacl = b[off : off+n]
-			pos = off + n
-		}
-	}
-	{
-		off := int(m.OffsetDacl) - shift
-		if m.OffsetDacl != 0 {
-			if off < 20 || off > len(b) {
-				return wire.Errorf("SecurityDescriptor", "Dacl", wire.BadOffset)
-			}
-			var e ACL
-			if err := e.Decode(b[off:]); err != nil {
-				return err
-			}
-			n := e.Len()
-			if n > len(b)-off {
-				return wire.Errorf("SecurityDescriptor", "Dacl", wire.BadLength)
-			}
-			m.Dacl = b[off : off+n]
-			pos = off + n
-		}
-	}
 	{
 		off := int(m.OffsetOwner) - shift
 		if m.OffsetOwner != 0 {
@@ -666,6 +630,42 @@ func (m *SecurityDescriptor) decode(b []byte, shift int) error {
 			pos = off + n
 		}
 	}
+	{
+		off := int(m.OffsetSacl) - shift
+		if m.OffsetSacl != 0 {
+			if off < 20 || off > len(b) {
+				return wire.Errorf("SecurityDescriptor", "Sacl", wire.BadOffset)
+			}
+			var e ACL
+			if err := e.Decode(b[off:]); err != nil {
+				return err
+			}
+			n := e.Len()
+			if n > len(b)-off {
+				return wire.Errorf("SecurityDescriptor", "Sacl", wire.BadLength)
+			}
+			m.Sacl = b[off : off+n]
+			pos = off + n
+		}
+	}
+	{
+		off := int(m.OffsetDacl) - shift
+		if m.OffsetDacl != 0 {
+			if off < 20 || off > len(b) {
+				return wire.Errorf("SecurityDescriptor", "Dacl", wire.BadOffset)
+			}
+			var e ACL
+			if err := e.Decode(b[off:]); err != nil {
+				return err
+			}
+			n := e.Len()
+			if n > len(b)-off {
+				return wire.Errorf("SecurityDescriptor", "Dacl", wire.BadLength)
+			}
+			m.Dacl = b[off : off+n]
+			pos = off + n
+		}
+	}
 	return nil
 }
 
@@ -680,42 +680,8 @@ type securityDescriptorLayout struct {
 func (m *SecurityDescriptor) layout(shift int) (l securityDescriptorLayout) {
 	pos := 20
 	{
-		n := len(m.Sacl)
-		l.n[0] = n
-		o := int(m.OffsetSacl)
-		if o == 0 {
-			if n > 0 {
-				o = wire.AlignUp(pos+shift, 1)
-			}
-		} else if n > 0 && o-shift < pos {
-			l.err = wire.Errorf("SecurityDescriptor", "Sacl", wire.Layout)
-		}
-		l.off[0] = o
-		l.at[0] = o - shift
-		if n > 0 {
-			pos = o - shift + n
-		}
-	}
-	{
-		n := len(m.Dacl)
-		l.n[1] = n
-		o := int(m.OffsetDacl)
-		if o == 0 {
-			if n > 0 {
-				o = wire.AlignUp(pos+shift, 1)
-			}
-		} else if n > 0 && o-shift < pos {
-			l.err = wire.Errorf("SecurityDescriptor", "Dacl", wire.Layout)
-		}
-		l.off[1] = o
-		l.at[1] = o - shift
-		if n > 0 {
-			pos = o - shift + n
-		}
-	}
-	{
 		n := len(m.OwnerSid)
-		l.n[2] = n
+		l.n[0] = n
 		o := int(m.OffsetOwner)
 		if o == 0 {
 			if n > 0 {
@@ -724,15 +690,15 @@ func (m *SecurityDescriptor) layout(shift int) (l securityDescriptorLayout) {
 		} else if n > 0 && o-shift < pos {
 			l.err = wire.Errorf("SecurityDescriptor", "OwnerSid", wire.Layout)
 		}
-		l.off[2] = o
-		l.at[2] = o - shift
+		l.off[0] = o
+		l.at[0] = o - shift
 		if n > 0 {
 			pos = o - shift + n
 		}
 	}
 	{
 		n := len(m.GroupSid)
-		l.n[3] = n
+		l.n[1] = n
 		o := int(m.OffsetGroup)
 		if o == 0 {
 			if n > 0 {
@@ -740,6 +706,40 @@ func (m *SecurityDescriptor) layout(shift int) (l securityDescriptorLayout) {
 			}
 		} else if n > 0 && o-shift < pos {
 			l.err = wire.Errorf("SecurityDescriptor", "GroupSid", wire.Layout)
+		}
+		l.off[1] = o
+		l.at[1] = o - shift
+		if n > 0 {
+			pos = o - shift + n
+		}
+	}
+	{
+		n := len(m.Sacl)
+		l.n[2] = n
+		o := int(m.OffsetSacl)
+		if o == 0 {
+			if n > 0 {
+				o = wire.AlignUp(pos+shift, 1)
+			}
+		} else if n > 0 && o-shift < pos {
+			l.err = wire.Errorf("SecurityDescriptor", "Sacl", wire.Layout)
+		}
+		l.off[2] = o
+		l.at[2] = o - shift
+		if n > 0 {
+			pos = o - shift + n
+		}
+	}
+	{
+		n := len(m.Dacl)
+		l.n[3] = n
+		o := int(m.OffsetDacl)
+		if o == 0 {
+			if n > 0 {
+				o = wire.AlignUp(pos+shift, 1)
+			}
+		} else if n > 0 && o-shift < pos {
+			l.err = wire.Errorf("SecurityDescriptor", "Dacl", wire.Layout)
 		}
 		l.off[3] = o
 		l.at[3] = o - shift
@@ -763,37 +763,37 @@ func (m *SecurityDescriptor) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, byte(m.Revision))
 	b = append(b, byte(m.Sbz1))
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Control))
-	if uint64(l.off[2]) > 0xffffffff {
-		return b, wire.Errorf("SecurityDescriptor", "OffsetOwner", wire.Overflow)
-	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[2]))
-	if uint64(l.off[3]) > 0xffffffff {
-		return b, wire.Errorf("SecurityDescriptor", "OffsetGroup", wire.Overflow)
-	}
-	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[3]))
 	if uint64(l.off[0]) > 0xffffffff {
-		return b, wire.Errorf("SecurityDescriptor", "OffsetSacl", wire.Overflow)
+		return b, wire.Errorf("SecurityDescriptor", "OffsetOwner", wire.Overflow)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[0]))
 	if uint64(l.off[1]) > 0xffffffff {
-		return b, wire.Errorf("SecurityDescriptor", "OffsetDacl", wire.Overflow)
+		return b, wire.Errorf("SecurityDescriptor", "OffsetGroup", wire.Overflow)
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[1]))
+	if uint64(l.off[2]) > 0xffffffff {
+		return b, wire.Errorf("SecurityDescriptor", "OffsetSacl", wire.Overflow)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[2]))
+	if uint64(l.off[3]) > 0xffffffff {
+		return b, wire.Errorf("SecurityDescriptor", "OffsetDacl", wire.Overflow)
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[3]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Sacl...)
+		b = append(b, m.OwnerSid...)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Dacl...)
+		b = append(b, m.GroupSid...)
 	}
 	if l.n[2] > 0 {
 		b = wire.PadFrom(b, start, l.at[2], m.raw)
-		b = append(b, m.OwnerSid...)
+		b = append(b, m.Sacl...)
 	}
 	if l.n[3] > 0 {
 		b = wire.PadFrom(b, start, l.at[3], m.raw)
-		b = append(b, m.GroupSid...)
+		b = append(b, m.Dacl...)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

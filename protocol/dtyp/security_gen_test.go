@@ -265,22 +265,6 @@ func sampleSecurityDescriptor() SecurityDescriptor {
 	m.Sbz1 = uint8(0x78)
 	m.Control = SecurityDescriptorControl(0x100)
 	{
-		e := sampleACL()
-		b, err := e.Append(nil)
-		if err != nil {
-			panic(err)
-		}
-		m.Sacl = b
-	}
-	{
-		e := sampleACL()
-		b, err := e.Append(nil)
-		if err != nil {
-			panic(err)
-		}
-		m.Dacl = b
-	}
-	{
 		e := sampleSID()
 		b, err := e.Append(nil)
 		if err != nil {
@@ -295,6 +279,22 @@ func sampleSecurityDescriptor() SecurityDescriptor {
 			panic(err)
 		}
 		m.GroupSid = b
+	}
+	{
+		e := sampleACL()
+		b, err := e.Append(nil)
+		if err != nil {
+			panic(err)
+		}
+		m.Sacl = b
+	}
+	{
+		e := sampleACL()
+		b, err := e.Append(nil)
+		if err != nil {
+			panic(err)
+		}
+		m.Dacl = b
 	}
 	return m
 }
