@@ -17,9 +17,19 @@
 // an SMB1 message (0xFF 'SMB'). The package does not decode SMB itself;
 // see Compound for a helper that walks the SMB2 headers of a compound chain.
 //
-// NetBIOS session messages (session request 0x81, positive/negative
-// response 0x82/0x83, retarget 0x84, keepalive 0x85) are consumed silently:
-// they carry no SMB.
+// NetBIOS session control messages (session request 0x81, positive and
+// negative response 0x82/0x83, retarget 0x84, keepalive 0x85) and empty
+// session messages are consumed silently: they carry no SMB.
+//
+// SMB connections are those with port 445 or 139 (or one of Options.Ports)
+// on one side; that side is the server. A connection on other ports is
+// taken for SMB when the first bytes it carries (in either direction) are a
+// frame header followed by an SMB magic, or a NetBIOS session request; its
+// server is then the side that sends SMB2 messages with the
+// SMB2_FLAGS_SERVER_TO_REDIR flag (or SMB1 replies), else the side that
+// received the SYN, else the side that did not speak first. Such a
+// connection whose start was not captured is only recognised if the capture
+// begins on a frame boundary; give its port in Options.Ports otherwise.
 //
 // Whatever cannot be turned into units is reported as a Problem: bytes
 // missing from the capture (lost segments, frames cut by the snap length),
@@ -30,12 +40,13 @@
 //
 // The TCP reassembly is done here rather than with gopacket/reassembly (the
 // packet decoding uses gopacket/layers and the file readers gopacket/pcapgo)
-// because the reader needs things that package does not offer: the frame
-// number of every byte, skipping a hole as soon as the receiver has
-// acknowledged data beyond it (the segment was lost by the capture, not by
-// the network, and will never come), explicit holes for frames cut by the
-// snap length, and connection numbering that follows tshark's tcp.stream
-// (including a new connection on a reused 4-tuple).
+// because the reader needs control that package does not give: giving up a
+// hole once the receiver has acknowledged bytes beyond it (the capture lost
+// them; they will never be sent again) instead of holding all later data
+// until a timed flush, explicit holes for frames cut by the snap length,
+// byte-accurate accounting of what is skipped, and connection numbering that
+// matches tshark's tcp.stream (gopacket/reassembly ignores a SYN on a
+// 4-tuple that one side closed with a RST).
 package capture
 
 import (

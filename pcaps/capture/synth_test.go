@@ -421,6 +421,18 @@ func TestSynthMidstream(t *testing.T) {
 	if r.problems[0].Skipped != 123 {
 		t.Fatalf("%+v", r.problems[0])
 	}
+	// Out of order at the start: the bytes before the first ones seen are
+	// reported too.
+	s = newSynth(t, layers.LinkTypeEthernet, false)
+	data := cat(tail, b, b)
+	s.pkt(false, 777+uint32(len(tail)), data[len(tail):], pktOpt{ackNum: 1})
+	s.pkt(false, 777, data[:len(tail)+10], pktOpt{ackNum: 1})
+	r = s.read(Options{})
+	wantUnits(t, r, b[4:], b[4:])
+	wantProblems(t, r, "midstream")
+	if r.problems[0].Skipped != 123 {
+		t.Fatalf("%+v", r.problems[0])
+	}
 	// Starting exactly on a boundary is not a problem.
 	s = newSynth(t, layers.LinkTypeEthernet, false)
 	s.pkt(false, 777, cat(b, b), pktOpt{ackNum: 1})

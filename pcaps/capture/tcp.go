@@ -26,8 +26,16 @@ func makeKey(seg *segment) (connKey, int) {
 	return connKey{a: seg.dst, b: seg.src, pa: seg.dstPort, pb: seg.srcPort}, 1
 }
 
-// seqAfter reports a-b as a signed distance in sequence space.
+// seqDiff returns a-b as a signed distance in sequence space.
 func seqDiff(a, b uint32) int32 { return int32(a - b) }
+
+// min32 returns the earlier of two sequence numbers.
+func min32(a, b uint32) uint32 {
+	if seqDiff(a, b) < 0 {
+		return a
+	}
+	return b
+}
 
 // reader is the state of one ReadFile call.
 type reader struct {
@@ -263,6 +271,10 @@ func (c *conn) segment(d int, seg *segment) {
 	if t.ACK && !t.RST {
 		peer.acked(t.Ack)
 	}
+	if t.RST {
+		// Some stacks put diagnostic text in a RST: it is not stream data.
+		return
+	}
 	h.data(t.Seq, t.SYN, seg.payload, seg.missing)
 }
 
@@ -294,10 +306,12 @@ type half struct {
 	c   *conn
 	dir int
 
-	synSeen bool
-	isn     uint32
-	started bool
-	next    uint32 // sequence number of the next byte expected
+	synSeen   bool
+	isn       uint32
+	started   bool
+	midstream bool   // the first bytes seen were not preceded by a SYN
+	base      uint32 // midstream: sequence number of the first byte seen
+	next      uint32 // sequence number of the next byte expected
 
 	pending []pendingSeg // out-of-order data, sorted by seq
 
@@ -331,12 +345,22 @@ func (h *half) data(seq uint32, syn bool, payload []byte, missing int) {
 	if !h.started {
 		// First data of a connection whose start was not captured.
 		h.started = true
-		h.next = seq
+		h.midstream = true
+		h.next, h.base = seq, seq
 		h.f.state = stHunt
 		h.f.huntKind = "midstream"
 		h.f.huntWhy = "connection already open when the capture started"
 	}
 	end := seq + uint32(len(payload)+missing)
+	if h.midstream && seqDiff(seq, h.base) < 0 {
+		// Bytes before the first one captured in this direction (captured
+		// after later bytes): the stream was started after them.
+		n := int(seqDiff(min32(end, h.base), seq))
+		if n > 0 {
+			h.c.r.problem(h.c, h.dir, Problem{Frame: frame, Kind: "midstream", Skipped: n,
+				Detail: fmt.Sprintf("%d bytes in frame %d precede the first byte captured for this direction (frame captured after later data), skipped", n, frame)})
+		}
+	}
 	if seqDiff(end, h.next) <= 0 {
 		return // retransmission of delivered data, keep-alive
 	}
