@@ -39,8 +39,8 @@ type framer struct {
 	huntKind  string // Problem.Kind reported for the bytes skipped
 	huntWhy   string // why we are hunting
 	hunted    int    // bytes skipped so far
-	huntFirst int    // frame of the first skipped byte
-	huntLast  int    // frame of the last skipped byte
+	huntFirst int    // lowest frame number of the skipped bytes
+	huntLast  int    // highest frame number of the skipped bytes
 	huntGap   int    // bytes missing (holes) met while hunting
 }
 
@@ -248,11 +248,20 @@ func (f *framer) startHunt(kind, why string) {
 
 // account records window bytes [from, to) as skipped while hunting.
 func (f *framer) account(from, to int) {
-	if f.hunted == 0 {
-		f.huntFirst = f.frameAt(from)
+	for i, mk := range f.marks {
+		end := to
+		if i+1 < len(f.marks) {
+			end = f.marks[i+1].off
+		}
+		if end <= from || mk.off >= to {
+			continue
+		}
+		if f.huntFirst == 0 || mk.frame < f.huntFirst {
+			f.huntFirst = mk.frame
+		}
+		f.huntLast = max(f.huntLast, mk.frame)
 	}
 	f.hunted += to - from
-	f.huntLast = f.frameAt(to - 1)
 }
 
 // endHunt reports the bytes skipped while hunting, if any; frame is where a
@@ -265,6 +274,9 @@ func (f *framer) endHunt(frame int) {
 		} else {
 			frame = f.huntLast
 			d = fmt.Sprintf("%d bytes skipped in frames %d-%d, no frame header found before the end of the stream (%s)", f.hunted, f.huntFirst, f.huntLast, f.huntWhy)
+		}
+		if f.huntGap > 0 {
+			d += fmt.Sprintf("; %d bytes missing in holes meanwhile, reported separately", f.huntGap)
 		}
 		f.problem(Problem{Frame: frame, Kind: f.huntKind, Skipped: f.hunted, Detail: d})
 	}
@@ -281,12 +293,22 @@ func (f *framer) gap(n, before, after int, kind string) {
 	var what string
 	if kind == "truncated" {
 		what = fmt.Sprintf("frame %d cut by the snap length: %d bytes of TCP payload not captured", after, n)
+	} else if after == 0 {
+		what = fmt.Sprintf("%d bytes acknowledged by the receiver but never captured after frame %d, at the end of the stream", n, before)
+		after = before
 	} else {
 		what = fmt.Sprintf("%d bytes never captured between frame %d and frame %d", n, before, after)
 	}
 	skipped := 0
 	switch f.state {
 	case stHunt:
+		// Bytes kept as the possible start of a header cannot be continued
+		// by what follows the hole.
+		if len(f.buf) > 0 {
+			f.account(0, len(f.buf))
+			f.buf = f.buf[:0]
+			f.marks = f.marks[:0]
+		}
 		f.huntGap += n
 		what += "; was already looking for a frame header"
 	default:

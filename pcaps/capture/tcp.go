@@ -275,6 +275,13 @@ func (c *conn) segment(d int, seg *segment) {
 		// Some stacks put diagnostic text in a RST: it is not stream data.
 		return
 	}
+	if t.FIN && !h.fin {
+		h.fin = true
+		h.finSeq = t.Seq + uint32(len(seg.payload)+seg.missing)
+		if t.SYN {
+			h.finSeq++
+		}
+	}
 	h.data(t.Seq, t.SYN, seg.payload, seg.missing)
 }
 
@@ -317,6 +324,9 @@ type half struct {
 
 	ackValid bool
 	ack      uint32 // highest acknowledgement from the peer
+
+	fin    bool   // FIN seen
+	finSeq uint32 // sequence number of the FIN
 
 	lastFrame int // frame of the last byte delivered (or skipped)
 	f         framer
@@ -426,10 +436,15 @@ func (h *half) drain() {
 
 // skipHole gives up on the bytes between h.next and the first queued segment.
 func (h *half) skipHole() {
-	p := h.pending[0]
-	n := int(p.seq - h.next)
-	h.f.gap(n, h.lastFrame, p.frame, "gap")
-	h.next = p.seq
+	h.skipTo(h.pending[0].seq, h.pending[0].frame)
+}
+
+// skipTo gives up on the bytes between h.next and seq; after is the frame
+// carrying the byte at seq, if known, else the current frame.
+func (h *half) skipTo(seq uint32, after int) {
+	n := int(seq - h.next)
+	h.f.gap(n, h.lastFrame, after, "gap")
+	h.next = seq
 	h.drain()
 }
 
@@ -447,15 +462,34 @@ func (h *half) acked(ack uint32) {
 // record the peer's ACK just before the segment it acknowledges, so a hole
 // is only given up once more data has come after that ACK without filling
 // it.
+//
+// Only the acknowledged part of a hole is given up: bytes after the
+// acknowledgement may still be captured (segments reordered on the way to
+// the capture point).
 func (h *half) checkAcked() {
 	for h.started && h.ackValid && len(h.pending) > 0 && seqDiff(h.ack, h.next) > 0 && h.c.smb >= 0 {
-		h.skipHole()
+		if p := &h.pending[0]; seqDiff(h.ack, p.seq) >= 0 {
+			h.skipHole()
+		} else {
+			h.skipTo(h.ack, h.c.r.frame)
+		}
 	}
 }
 
 func (h *half) finish() {
 	for len(h.pending) > 0 && h.c.smb >= 0 {
 		h.skipHole()
+	}
+	// Bytes at the end of the stream that the receiver acknowledged but
+	// the capture did not see.
+	if h.c.smb >= 0 && h.started && h.ackValid {
+		end := h.ack
+		if h.fin && seqDiff(end, h.finSeq) > 0 {
+			end = h.finSeq
+		}
+		if seqDiff(end, h.next) > 0 {
+			h.skipTo(end, 0)
+		}
 	}
 	if h.c.smb > 0 {
 		h.f.finish()
