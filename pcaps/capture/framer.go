@@ -290,6 +290,12 @@ func (f *framer) problem(p Problem) {
 // gap tells the framer that n bytes of the stream are missing, between
 // frames before and after; kind is "gap" or "truncated".
 func (f *framer) gap(n, before, after int, kind string) {
+	if f.h.c.smb == 0 {
+		// A connection on a port not known to be SMB is recognised by its
+		// first bytes; with a hole before them it cannot be.
+		f.h.c.reject()
+		return
+	}
 	var what string
 	if kind == "truncated" {
 		what = fmt.Sprintf("frame %d cut by the snap length: %d bytes of TCP payload not captured", after, n)

@@ -520,6 +520,13 @@ func TestSynthHeuristicPort(t *testing.T) {
 	s.handshake(1000, 5000)
 	s.pkt(true, 1001, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), pktOpt{ackNum: 5001})
 	s.pkt(false, 5001, []byte("HTTP/1.1 200 OK\r\n\r\n"), pktOpt{ackNum: 1001})
+	// Holes and unseen acknowledged bytes in connections that are not
+	// known to be SMB are nobody's business.
+	s.cport++
+	s.handshake(1000, 5000)
+	s.pkt(true, 1101, []byte("rest of a request whose start was not captured"), pktOpt{ackNum: 5001})
+	s.pkt(false, 5001, nil, pktOpt{ackNum: 1101 + 46})
+	s.pkt(true, 1001+400, nil, pktOpt{ackNum: 5301})
 	r := s.read(Options{})
 	wantUnits(t, r)
 	wantProblems(t, r)

@@ -366,7 +366,7 @@ func (h *half) data(seq uint32, syn bool, payload []byte, missing int) {
 		// Bytes before the first one captured in this direction (captured
 		// after later bytes): the stream was started after them.
 		n := int(seqDiff(min32(end, h.base), seq))
-		if n > 0 {
+		if n > 0 && h.c.smb > 0 {
 			h.c.r.problem(h.c, h.dir, Problem{Frame: frame, Kind: "midstream", Skipped: n,
 				Detail: fmt.Sprintf("%d bytes in frame %d precede the first byte captured for this direction (frame captured after later data), skipped", n, frame)})
 		}
@@ -479,6 +479,9 @@ func (h *half) checkAcked() {
 func (h *half) finish() {
 	for len(h.pending) > 0 && h.c.smb >= 0 {
 		h.skipHole()
+	}
+	if h.c.smb < 0 {
+		return
 	}
 	// Bytes at the end of the stream that the receiver acknowledged but
 	// the capture did not see.
