@@ -213,9 +213,11 @@ func Tshark(path string, fields []string, ports ...int) ([]TsharkFrame, error) {
 // (TRANSFORM and COMPRESSION_TRANSFORM headers are PDUs too), in frame
 // order. Fields holds, for every field name in fields (all fields when
 // fields is empty), the values found anywhere in that PDU's tree, in
-// document order. Unlike Tshark, values can be attributed to their PDU, but
-// the output of tshark is much larger: use it on small captures or with a
-// display filter narrowed by the caller.
+// document order. Unlike Tshark, values can be attributed to their PDU;
+// tshark's output is larger (21 MB of JSON for the 2.5 MB
+// samrlab_..._bulk_8k_pdus capture, about 1 s), still fine for the corpus.
+// Values are printed as in the full JSON tree: FT_BYTES as colon-separated
+// hex ("00:00:…"), integers as with -e.
 func TsharkPDUs(path string, fields []string, ports ...int) ([]TsharkPDU, error) {
 	args := tsharkArgs(path, ports)
 	args = append(args, "-T", "json", "--no-duplicate-keys", "-J", "frame smb2")
