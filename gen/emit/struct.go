@@ -84,6 +84,8 @@ func fieldDoc(f *spec.Field) string {
 	switch f.Role {
 	case spec.RoleOffset:
 		parts = append(parts, fmt.Sprintf("offset of %s; 0 lays it out automatically on encode, any other value is honoured", f.RoleOf.Name))
+	case spec.RoleNext:
+		parts = append(parts, "offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded")
 	}
 	if f.Reserved {
 		parts = append(parts, "reserved: kept as decoded, zero when built")
@@ -241,7 +243,7 @@ func (g *gen) decodeFunc(jf *jen.File, s *spec.Struct) {
 			return []jen.Code{jen.If(code(read(f.Bits, f.At), "!=", hexLit(f.ConstNum(), f.Bits))).Block(jen.Return(g.errf(s, f.Name, "BadConst")))}
 		case spec.RoleLength, spec.RoleCount:
 			return []jen.Code{code("v"+f.Name+" := int(", read(f.Bits, f.At), ")")}
-		case spec.RoleTotalSize, spec.RoleNext:
+		case spec.RoleTotalSize:
 			return nil
 		}
 		switch f.Kind {
@@ -527,7 +529,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 			}
 			return putInt(f, "l.end", true)
 		case spec.RoleNext:
-			return putInt(f, "0", false)
+			return putInt(f, "m."+f.Name, false)
 		case spec.RoleOffset:
 			return putInt(f, fmt.Sprintf("l.off[%d]", varIndex[f.RoleOf]), true)
 		}
@@ -596,7 +598,11 @@ func (g *gen) listType(jf *jen.File, s *spec.Struct) {
 	lt := s.Name + "List"
 	it := s.Name + "Iter"
 	jf.Comment(fmt.Sprintf("%s is a chain of %s elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.", lt, s.Name))
-	jf.Type().Id(lt).Struct(jen.Id("b").Index().Byte(), jen.Id("n").Int(), jen.Id("last").Int())
+	lf := []jen.Code{jen.Id("b").Index().Byte(), jen.Id("n").Int(), jen.Id("last").Int(), jen.Id("lastNext").Int()}
+	if len(s.Var) > 0 {
+		lf = append(lf, jen.Id("lastRaw").Index().Byte().Comment("input the last element was decoded from: padding after it is re-encoded from it"))
+	}
+	jf.Type().Id(lt).Struct(lf...)
 	jf.Comment("Count returns the number of elements.")
 	jf.Func().Params(jen.Id("l").Id(lt)).Id("Count").Params().Int().Block(jen.Return(jen.Id("l.n")))
 	jf.Comment("Bytes returns the encoded elements.")
@@ -687,11 +693,26 @@ func (g *gen) listType(jf *jen.File, s *spec.Struct) {
 		code("start = ", g.w("AlignUp"), fmt.Sprintf("(len(l.b), %d)", ch.Align)),
 		code("l.b = ", g.w("Pad"), "(l.b, start-len(l.b))"),
 	}
+	padCode := func() jen.Code {
+		if len(s.Var) > 0 {
+			return code("l.b = ", g.w("PadFrom"), "(l.b, l.last, start-l.last, l.lastRaw)")
+		}
+		return code("l.b = ", g.w("Pad"), "(l.b, start-len(l.b))")
+	}
+	padAndPatch[1] = padCode()
+	put := func(at, val string) jen.Code {
+		nf := ch.NextField
+		if nf.Bits == 8 {
+			return code(fmt.Sprintf("l.b[%s+%d] = byte(%s)", at, nf.At, val))
+		}
+		return code(le(), fmt.Sprintf(".PutUint%d(l.b[%s+%d:], uint%d(%s))", nf.Bits, at, nf.At, nf.Bits, val))
+	}
 	if ch.NextField != nil {
-		if ch.NextField.Bits == 8 {
-			padAndPatch = append(padAndPatch, code(fmt.Sprintf("l.b[l.last+%d] = byte(start - l.last)", ch.NextField.At)))
-		} else {
-			padAndPatch = append(padAndPatch, code(le(), fmt.Sprintf(".PutUint%d(l.b[l.last+%d:], uint%d(start-l.last))", ch.NextField.Bits, ch.NextField.At, ch.NextField.Bits)))
+		padAndPatch = []jen.Code{
+			code("start = ", g.w("AlignUp"), fmt.Sprintf("(len(l.b), %d)", ch.Align)),
+			jen.If(code("l.lastNext > 0 && l.last+l.lastNext >= len(l.b)")).Block(code("start = l.last + l.lastNext")),
+			padCode(),
+			put("l.last", "start-l.last"),
 		}
 	}
 	add = append(add,
@@ -699,9 +720,14 @@ func (g *gen) listType(jf *jen.File, s *spec.Struct) {
 		code("b, err := e.appendTo(l.b, 0)"),
 		jen.If(code("err != nil")).Block(jen.Return(jen.Id("err"))),
 		code("l.b, l.last = b, start"),
-		code("l.n++"),
-		jen.Return(jen.Nil()),
 	)
+	if ch.NextField != nil {
+		add = append(add, put("start", "0"), code("l.lastNext = int(e."+ch.NextField.Name+")"))
+	}
+	if len(s.Var) > 0 {
+		add = append(add, code("l.lastRaw = e.raw"))
+	}
+	add = append(add, code("l.n++"), jen.Return(jen.Nil()))
 	jf.Comment("Add appends an element (allocating only when the storage must grow).")
 	jf.Func().Params(jen.Id("l").Op("*").Id(lt)).Id("Add").Params(jen.Id("e").Op("*").Id(s.Name)).Error().Block(add...)
 }

@@ -67,7 +67,7 @@ func (g *gen) sample(jf *jen.File, s *spec.Struct) {
 	eq, contains := condValues(s)
 	body := []jen.Code{code("var m ", s.Name)}
 	for i, f := range append(append([]*spec.Field{}, s.Fixed...), s.Var...) {
-		if !f.IsGoField() || f.Role == spec.RoleOffset {
+		if !f.IsGoField() || f.Role == spec.RoleOffset || f.Role == spec.RoleNext {
 			continue
 		}
 		seed := i*0x1357 + 0x21

@@ -631,7 +631,7 @@ func (f *Field) ConstNum() uint64 { v, _ := f.ConstRaw.(uint64); return v }
 // IsGoField reports whether the field is a member of the generated Go struct.
 func (f *Field) IsGoField() bool {
 	switch f.Role {
-	case RoleConst, RoleLength, RoleCount, RoleTotalSize, RoleNext:
+	case RoleConst, RoleLength, RoleCount, RoleTotalSize:
 		return false
 	}
 	return true

@@ -34,6 +34,7 @@ type Result struct {
 	Capture       string
 	SMB2          int // SMB2 messages that round-tripped
 	Lists         int // chained lists inside them (contexts, ...) that re-encoded element by element
+	Payloads      int // payloads inside them (information classes, FSCTL buffers, context bodies) that round-tripped
 	Transform     int // transform headers that round-tripped
 	Compression   int // compression transform headers that round-tripped
 	SMB1Negotiate int // SMB1 NEGOTIATE requests that round-tripped
@@ -48,11 +49,14 @@ type Checker struct {
 	msgs smb2.Messages
 	er   smb2.ErrorResponse
 	buf  []byte
+	// pending maps requests to what they asked for, to interpret their responses
+	pending map[reqKey]pending
 }
 
 // File checks every message of the capture at path.
 func (c *Checker) File(path string) (Result, error) {
 	r := Result{Capture: filepath.Base(path)}
+	c.pending = map[reqKey]pending{}
 	_, problems, err := capture.ReadFile(path, capture.Options{}, func(u *capture.Unit) error {
 		c.unit(&r, u)
 		return nil
@@ -167,8 +171,11 @@ func (c *Checker) compound(r *Result, u *capture.Unit) {
 		}
 		if n, msg := c.lists(m); msg != "" {
 			c.fail(r, u, i, what, "%s", msg)
+		} else if pn, pmsg := c.payloads(u.Stream, &c.h, m); pmsg != "" {
+			c.fail(r, u, i, what, "%s", pmsg)
 		} else {
 			r.Lists += n
+			r.Payloads += pn
 			r.SMB2++
 		}
 		i++

@@ -56,11 +56,12 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		t.Logf("%-75s smb2 %5d  lists %4d  transform %5d  compression %d  smb1-negotiate %d  smb1-other %d  problems %d  failures %d",
-			r.Capture, r.SMB2, r.Lists, r.Transform, r.Compression, r.SMB1Negotiate, r.SMB1Other, len(r.Problems), len(r.Failures))
+		t.Logf("%-75s smb2 %5d  lists %4d  payloads %4d  transform %5d  compression %d  smb1-negotiate %d  smb1-other %d  problems %d  failures %d",
+			r.Capture, r.SMB2, r.Lists, r.Payloads, r.Transform, r.Compression, r.SMB1Negotiate, r.SMB1Other, len(r.Problems), len(r.Failures))
 		total.SMB2 += r.SMB2
 		total.Transform += r.Transform
 		total.Lists += r.Lists
+		total.Payloads += r.Payloads
 		for _, fl := range r.Failures {
 			key := fmt.Sprintf("%s#%d#%d", fl.Capture, fl.Frame, fl.Index)
 			want, ok := expectedFailures[key]
@@ -90,7 +91,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("expected capture problem %s (%s) did not happen", key, reason)
 		}
 	}
-	t.Logf("total: %d SMB2 messages, %d lists, %d transform headers round-tripped", total.SMB2, total.Lists, total.Transform)
+	t.Logf("total: %d SMB2 messages, %d lists, %d payloads, %d transform headers round-tripped", total.SMB2, total.Lists, total.Payloads, total.Transform)
 	if total.SMB2 == 0 {
 		t.Fatal("no SMB2 message checked")
 	}

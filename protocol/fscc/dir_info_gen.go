@@ -11,6 +11,7 @@ import (
 
 // FileBothDirectoryInformation is a value of the wire format (MS-FSCC 2.4.8).
 type FileBothDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -33,6 +34,7 @@ func (m *FileBothDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 94 {
 		return wire.Errorf("FileBothDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -99,7 +101,7 @@ func (m *FileBothDirectoryInformation) appendTo(b []byte, shift int) ([]byte, er
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -145,9 +147,11 @@ func (m *FileBothDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileBothDirectoryInformationList is a chain of FileBothDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileBothDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -287,7 +291,10 @@ func (l *FileBothDirectoryInformationList) Add(e *FileBothDirectoryInformation) 
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -295,22 +302,26 @@ func (l *FileBothDirectoryInformationList) Add(e *FileBothDirectoryInformation) 
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileDirectoryInformation is a value of the wire format (MS-FSCC 2.4.10).
 type FileDirectoryInformation struct {
-	FileIndex      uint32
-	CreationTime   dtyp.Filetime
-	LastAccessTime dtyp.Filetime
-	LastWriteTime  dtyp.Filetime
-	ChangeTime     dtyp.Filetime
-	EndOfFile      uint64
-	AllocationSize uint64
-	FileAttributes FileAttributes
-	FileName       utf16.Text
-	raw            []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	FileIndex       uint32
+	CreationTime    dtyp.Filetime
+	LastAccessTime  dtyp.Filetime
+	LastWriteTime   dtyp.Filetime
+	ChangeTime      dtyp.Filetime
+	EndOfFile       uint64
+	AllocationSize  uint64
+	FileAttributes  FileAttributes
+	FileName        utf16.Text
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileDirectoryInformation) decode(b []byte, shift int) error {
@@ -318,6 +329,7 @@ func (m *FileDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 64 {
 		return wire.Errorf("FileDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -376,7 +388,7 @@ func (m *FileDirectoryInformation) appendTo(b []byte, shift int) ([]byte, error)
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -414,9 +426,11 @@ func (m *FileDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileDirectoryInformationList is a chain of FileDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -556,7 +570,10 @@ func (l *FileDirectoryInformationList) Add(e *FileDirectoryInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -564,24 +581,28 @@ func (l *FileDirectoryInformationList) Add(e *FileDirectoryInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileFullDirectoryInformation is a value of the wire format (MS-FSCC 2.4.15).
 type FileFullDirectoryInformation struct {
-	FileIndex      uint32
-	CreationTime   dtyp.Filetime
-	LastAccessTime dtyp.Filetime
-	LastWriteTime  dtyp.Filetime
-	ChangeTime     dtyp.Filetime
-	EndOfFile      uint64
-	AllocationSize uint64
-	FileAttributes FileAttributes
-	ReparseTag     ReparseTag // present when FileAttributes has FileAttributeReparsePoint
-	EaSize         uint32     // present when not (FileAttributes has FileAttributeReparsePoint)
-	FileName       utf16.Text
-	raw            []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	FileIndex       uint32
+	CreationTime    dtyp.Filetime
+	LastAccessTime  dtyp.Filetime
+	LastWriteTime   dtyp.Filetime
+	ChangeTime      dtyp.Filetime
+	EndOfFile       uint64
+	AllocationSize  uint64
+	FileAttributes  FileAttributes
+	ReparseTag      ReparseTag // present when FileAttributes has FileAttributeReparsePoint
+	EaSize          uint32     // present when not (FileAttributes has FileAttributeReparsePoint)
+	FileName        utf16.Text
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileFullDirectoryInformation) decode(b []byte, shift int) error {
@@ -589,6 +610,7 @@ func (m *FileFullDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 68 {
 		return wire.Errorf("FileFullDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -652,7 +674,7 @@ func (m *FileFullDirectoryInformation) appendTo(b []byte, shift int) ([]byte, er
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -695,9 +717,11 @@ func (m *FileFullDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileFullDirectoryInformationList is a chain of FileFullDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileFullDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -837,7 +861,10 @@ func (l *FileFullDirectoryInformationList) Add(e *FileFullDirectoryInformation) 
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -845,12 +872,16 @@ func (l *FileFullDirectoryInformationList) Add(e *FileFullDirectoryInformation) 
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileId64ExtdBothDirectoryInformation is a value of the wire format (MS-FSCC 2.4.18).
 type FileId64ExtdBothDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -874,6 +905,7 @@ func (m *FileId64ExtdBothDirectoryInformation) decode(b []byte, shift int) error
 	if len(b) < 106 {
 		return wire.Errorf("FileId64ExtdBothDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -938,7 +970,7 @@ func (m *FileId64ExtdBothDirectoryInformation) appendTo(b []byte, shift int) ([]
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -982,9 +1014,11 @@ func (m *FileId64ExtdBothDirectoryInformation) Append(b []byte) ([]byte, error) 
 
 // FileId64ExtdBothDirectoryInformationList is a chain of FileId64ExtdBothDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileId64ExtdBothDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1124,7 +1158,10 @@ func (l *FileId64ExtdBothDirectoryInformationList) Add(e *FileId64ExtdBothDirect
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1132,12 +1169,16 @@ func (l *FileId64ExtdBothDirectoryInformationList) Add(e *FileId64ExtdBothDirect
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileId64ExtdDirectoryInformation is a value of the wire format (MS-FSCC 2.4.19).
 type FileId64ExtdDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -1158,6 +1199,7 @@ func (m *FileId64ExtdDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 80 {
 		return wire.Errorf("FileId64ExtdDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -1219,7 +1261,7 @@ func (m *FileId64ExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byte
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -1260,9 +1302,11 @@ func (m *FileId64ExtdDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileId64ExtdDirectoryInformationList is a chain of FileId64ExtdDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileId64ExtdDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1402,7 +1446,10 @@ func (l *FileId64ExtdDirectoryInformationList) Add(e *FileId64ExtdDirectoryInfor
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1410,12 +1457,16 @@ func (l *FileId64ExtdDirectoryInformationList) Add(e *FileId64ExtdDirectoryInfor
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileIdAllExtdBothDirectoryInformation is a value of the wire format (MS-FSCC 2.4.20).
 type FileIdAllExtdBothDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -1440,6 +1491,7 @@ func (m *FileIdAllExtdBothDirectoryInformation) decode(b []byte, shift int) erro
 	if len(b) < 122 {
 		return wire.Errorf("FileIdAllExtdBothDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -1505,7 +1557,7 @@ func (m *FileIdAllExtdBothDirectoryInformation) appendTo(b []byte, shift int) ([
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -1550,9 +1602,11 @@ func (m *FileIdAllExtdBothDirectoryInformation) Append(b []byte) ([]byte, error)
 
 // FileIdAllExtdBothDirectoryInformationList is a chain of FileIdAllExtdBothDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileIdAllExtdBothDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1692,7 +1746,10 @@ func (l *FileIdAllExtdBothDirectoryInformationList) Add(e *FileIdAllExtdBothDire
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1700,12 +1757,16 @@ func (l *FileIdAllExtdBothDirectoryInformationList) Add(e *FileIdAllExtdBothDire
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileIdAllExtdDirectoryInformation is a value of the wire format (MS-FSCC 2.4.21).
 type FileIdAllExtdDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -1727,6 +1788,7 @@ func (m *FileIdAllExtdDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 96 {
 		return wire.Errorf("FileIdAllExtdDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -1789,7 +1851,7 @@ func (m *FileIdAllExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byt
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -1831,9 +1893,11 @@ func (m *FileIdAllExtdDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileIdAllExtdDirectoryInformationList is a chain of FileIdAllExtdDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileIdAllExtdDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1973,7 +2037,10 @@ func (l *FileIdAllExtdDirectoryInformationList) Add(e *FileIdAllExtdDirectoryInf
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1981,12 +2048,16 @@ func (l *FileIdAllExtdDirectoryInformationList) Add(e *FileIdAllExtdDirectoryInf
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileIdBothDirectoryInformation is a value of the wire format (MS-FSCC 2.4.22).
 type FileIdBothDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -2011,6 +2082,7 @@ func (m *FileIdBothDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 104 {
 		return wire.Errorf("FileIdBothDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -2079,7 +2151,7 @@ func (m *FileIdBothDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -2127,9 +2199,11 @@ func (m *FileIdBothDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileIdBothDirectoryInformationList is a chain of FileIdBothDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileIdBothDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -2269,7 +2343,10 @@ func (l *FileIdBothDirectoryInformationList) Add(e *FileIdBothDirectoryInformati
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -2277,12 +2354,16 @@ func (l *FileIdBothDirectoryInformationList) Add(e *FileIdBothDirectoryInformati
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileIdExtdDirectoryInformation is a value of the wire format (MS-FSCC 2.4.23).
 type FileIdExtdDirectoryInformation struct {
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	FileIndex       uint32
 	CreationTime    dtyp.Filetime
 	LastAccessTime  dtyp.Filetime
@@ -2303,6 +2384,7 @@ func (m *FileIdExtdDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 88 {
 		return wire.Errorf("FileIdExtdDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -2364,7 +2446,7 @@ func (m *FileIdExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -2405,9 +2487,11 @@ func (m *FileIdExtdDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileIdExtdDirectoryInformationList is a chain of FileIdExtdDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileIdExtdDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -2547,7 +2631,10 @@ func (l *FileIdExtdDirectoryInformationList) Add(e *FileIdExtdDirectoryInformati
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -2555,26 +2642,30 @@ func (l *FileIdExtdDirectoryInformationList) Add(e *FileIdExtdDirectoryInformati
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileIdFullDirectoryInformation is a value of the wire format (MS-FSCC 2.4.24).
 type FileIdFullDirectoryInformation struct {
-	FileIndex      uint32
-	CreationTime   dtyp.Filetime
-	LastAccessTime dtyp.Filetime
-	LastWriteTime  dtyp.Filetime
-	ChangeTime     dtyp.Filetime
-	EndOfFile      uint64
-	AllocationSize uint64
-	FileAttributes FileAttributes
-	ReparseTag     ReparseTag // present when FileAttributes has FileAttributeReparsePoint
-	EaSize         uint32     // present when not (FileAttributes has FileAttributeReparsePoint)
-	Reserved       uint32     // reserved: kept as decoded, zero when built
-	FileId         uint64
-	FileName       utf16.Text
-	raw            []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	FileIndex       uint32
+	CreationTime    dtyp.Filetime
+	LastAccessTime  dtyp.Filetime
+	LastWriteTime   dtyp.Filetime
+	ChangeTime      dtyp.Filetime
+	EndOfFile       uint64
+	AllocationSize  uint64
+	FileAttributes  FileAttributes
+	ReparseTag      ReparseTag // present when FileAttributes has FileAttributeReparsePoint
+	EaSize          uint32     // present when not (FileAttributes has FileAttributeReparsePoint)
+	Reserved        uint32     // reserved: kept as decoded, zero when built
+	FileId          uint64
+	FileName        utf16.Text
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileIdFullDirectoryInformation) decode(b []byte, shift int) error {
@@ -2582,6 +2673,7 @@ func (m *FileIdFullDirectoryInformation) decode(b []byte, shift int) error {
 	if len(b) < 80 {
 		return wire.Errorf("FileIdFullDirectoryInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.CreationTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.LastAccessTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[16:]))
@@ -2647,7 +2739,7 @@ func (m *FileIdFullDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CreationTime))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LastAccessTime))
@@ -2692,9 +2784,11 @@ func (m *FileIdFullDirectoryInformation) Append(b []byte) ([]byte, error) {
 
 // FileIdFullDirectoryInformationList is a chain of FileIdFullDirectoryInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileIdFullDirectoryInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -2834,7 +2928,10 @@ func (l *FileIdFullDirectoryInformationList) Add(e *FileIdFullDirectoryInformati
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -2842,15 +2939,19 @@ func (l *FileIdFullDirectoryInformationList) Add(e *FileIdFullDirectoryInformati
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileNamesInformation is a value of the wire format (MS-FSCC 2.4.33).
 type FileNamesInformation struct {
-	FileIndex uint32
-	FileName  utf16.Text
-	raw       []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	FileIndex       uint32
+	FileName        utf16.Text
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileNamesInformation) decode(b []byte, shift int) error {
@@ -2858,6 +2959,7 @@ func (m *FileNamesInformation) decode(b []byte, shift int) error {
 	if len(b) < 12 {
 		return wire.Errorf("FileNamesInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.FileIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	vFileNameLength := int(binary.LittleEndian.Uint32(b[8:]))
 	m.raw = b
@@ -2909,7 +3011,7 @@ func (m *FileNamesInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileIndex))
 	if uint64(l.n[0]) > 0xffffffff {
 		return b, wire.Errorf("FileNamesInformation", "FileNameLength", wire.Overflow)
@@ -2940,9 +3042,11 @@ func (m *FileNamesInformation) Append(b []byte) ([]byte, error) {
 
 // FileNamesInformationList is a chain of FileNamesInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileNamesInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -3082,7 +3186,10 @@ func (l *FileNamesInformationList) Add(e *FileNamesInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -3090,6 +3197,9 @@ func (l *FileNamesInformationList) Add(e *FileNamesInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }

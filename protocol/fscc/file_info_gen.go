@@ -1067,11 +1067,12 @@ func (m *FileEndOfFileInformation) Append(b []byte) ([]byte, error) {
 
 // FileFullEaInformation is a value of the wire format (MS-FSCC 2.4.16).
 type FileFullEaInformation struct {
-	Flags        EaFlags
-	EaNameLength uint8
-	EaName       []byte
-	EaValue      []byte
-	raw          []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	Flags           EaFlags
+	EaNameLength    uint8
+	EaName          []byte
+	EaValue         []byte
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileFullEaInformation) decode(b []byte, shift int) error {
@@ -1079,6 +1080,7 @@ func (m *FileFullEaInformation) decode(b []byte, shift int) error {
 	if len(b) < 8 {
 		return wire.Errorf("FileFullEaInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.Flags = EaFlags(b[4])
 	m.EaNameLength = uint8(b[5])
 	vEaValueLength := int(binary.LittleEndian.Uint16(b[6:]))
@@ -1149,7 +1151,7 @@ func (m *FileFullEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = append(b, byte(m.Flags))
 	b = append(b, byte(m.EaNameLength))
 	if uint64(l.n[1]) > 0xffff {
@@ -1186,9 +1188,11 @@ func (m *FileFullEaInformation) Append(b []byte) ([]byte, error) {
 
 // FileFullEaInformationList is a chain of FileFullEaInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileFullEaInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1328,7 +1332,10 @@ func (l *FileFullEaInformationList) Add(e *FileFullEaInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 4)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1336,15 +1343,19 @@ func (l *FileFullEaInformationList) Add(e *FileFullEaInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileGetEaInformation is a value of the wire format (MS-FSCC 2.4.16.1).
 type FileGetEaInformation struct {
-	EaNameLength uint8
-	EaName       []byte
-	raw          []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	EaNameLength    uint8
+	EaName          []byte
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileGetEaInformation) decode(b []byte, shift int) error {
@@ -1352,6 +1363,7 @@ func (m *FileGetEaInformation) decode(b []byte, shift int) error {
 	if len(b) < 5 {
 		return wire.Errorf("FileGetEaInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.EaNameLength = uint8(b[4])
 	m.raw = b
 	pos := 5
@@ -1400,7 +1412,7 @@ func (m *FileGetEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = append(b, byte(m.EaNameLength))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
@@ -1428,9 +1440,11 @@ func (m *FileGetEaInformation) Append(b []byte) ([]byte, error) {
 
 // FileGetEaInformationList is a chain of FileGetEaInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileGetEaInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -1570,7 +1584,10 @@ func (l *FileGetEaInformationList) Add(e *FileGetEaInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 4)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -1578,6 +1595,9 @@ func (l *FileGetEaInformationList) Add(e *FileGetEaInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
@@ -2042,12 +2062,13 @@ func (m *FilePositionInformation) Append(b []byte) ([]byte, error) {
 
 // FileQuotaInformation is a value of the wire format (MS-FSCC 2.4.41).
 type FileQuotaInformation struct {
-	ChangeTime     dtyp.Filetime
-	QuotaUsed      uint64
-	QuotaThreshold uint64
-	QuotaLimit     uint64
-	Sid            []byte
-	raw            []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	ChangeTime      dtyp.Filetime
+	QuotaUsed       uint64
+	QuotaThreshold  uint64
+	QuotaLimit      uint64
+	Sid             []byte
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileQuotaInformation) decode(b []byte, shift int) error {
@@ -2055,6 +2076,7 @@ func (m *FileQuotaInformation) decode(b []byte, shift int) error {
 	if len(b) < 40 {
 		return wire.Errorf("FileQuotaInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	vSidLength := int(binary.LittleEndian.Uint32(b[4:]))
 	m.ChangeTime = dtyp.Filetime(binary.LittleEndian.Uint64(b[8:]))
 	m.QuotaUsed = uint64(binary.LittleEndian.Uint64(b[16:]))
@@ -2109,7 +2131,7 @@ func (m *FileQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	if uint64(l.n[0]) > 0xffffffff {
 		return b, wire.Errorf("FileQuotaInformation", "SidLength", wire.Overflow)
 	}
@@ -2143,9 +2165,11 @@ func (m *FileQuotaInformation) Append(b []byte) ([]byte, error) {
 
 // FileQuotaInformationList is a chain of FileQuotaInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileQuotaInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -2285,7 +2309,10 @@ func (l *FileQuotaInformationList) Add(e *FileQuotaInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -2293,14 +2320,18 @@ func (l *FileQuotaInformationList) Add(e *FileQuotaInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
 
 // FileGetQuotaInformation is a value of the wire format (MS-FSCC 2.4.41.1).
 type FileGetQuotaInformation struct {
-	Sid []byte
-	raw []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	Sid             []byte
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileGetQuotaInformation) decode(b []byte, shift int) error {
@@ -2308,6 +2339,7 @@ func (m *FileGetQuotaInformation) decode(b []byte, shift int) error {
 	if len(b) < 8 {
 		return wire.Errorf("FileGetQuotaInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	vSidLength := int(binary.LittleEndian.Uint32(b[4:]))
 	m.raw = b
 	pos := 8
@@ -2358,7 +2390,7 @@ func (m *FileGetQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	if uint64(l.n[0]) > 0xffffffff {
 		return b, wire.Errorf("FileGetQuotaInformation", "SidLength", wire.Overflow)
 	}
@@ -2388,9 +2420,11 @@ func (m *FileGetQuotaInformation) Append(b []byte) ([]byte, error) {
 
 // FileGetQuotaInformationList is a chain of FileGetQuotaInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileGetQuotaInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -2530,7 +2564,10 @@ func (l *FileGetQuotaInformationList) Add(e *FileGetQuotaInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 4)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -2538,6 +2575,9 @@ func (l *FileGetQuotaInformationList) Add(e *FileGetQuotaInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
@@ -2847,6 +2887,7 @@ func (m *FileStandardInformation) Append(b []byte) ([]byte, error) {
 
 // FileStreamInformation is a value of the wire format (MS-FSCC 2.4.49).
 type FileStreamInformation struct {
+	NextEntryOffset      uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	StreamSize           uint64
 	StreamAllocationSize uint64
 	StreamName           utf16.Text
@@ -2858,6 +2899,7 @@ func (m *FileStreamInformation) decode(b []byte, shift int) error {
 	if len(b) < 24 {
 		return wire.Errorf("FileStreamInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	vStreamNameLength := int(binary.LittleEndian.Uint32(b[4:]))
 	m.StreamSize = uint64(binary.LittleEndian.Uint64(b[8:]))
 	m.StreamAllocationSize = uint64(binary.LittleEndian.Uint64(b[16:]))
@@ -2910,7 +2952,7 @@ func (m *FileStreamInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	if uint64(l.n[0]) > 0xffffffff {
 		return b, wire.Errorf("FileStreamInformation", "StreamNameLength", wire.Overflow)
 	}
@@ -2942,9 +2984,11 @@ func (m *FileStreamInformation) Append(b []byte) ([]byte, error) {
 
 // FileStreamInformationList is a chain of FileStreamInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileStreamInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -3084,7 +3128,10 @@ func (l *FileStreamInformationList) Add(e *FileStreamInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -3092,6 +3139,9 @@ func (l *FileStreamInformationList) Add(e *FileStreamInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }

@@ -563,9 +563,10 @@ func (m *SrvCopychunk) Append(b []byte) ([]byte, error) {
 
 // SrvCopychunkList is a chain of SrvCopychunk elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type SrvCopychunkList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.
@@ -1304,6 +1305,7 @@ func (m *SrvHashRetrieveFileBased) Append(b []byte) ([]byte, error) {
 
 // NetworkInterfaceInfo is a value of the wire format (MS-SMB2 2.2.32.5).
 type NetworkInterfaceInfo struct {
+	Next            uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	IfIndex         uint32
 	Capability      InterfaceCapability
 	Reserved        uint32 // reserved: kept as decoded, zero when built
@@ -1316,6 +1318,7 @@ func (m *NetworkInterfaceInfo) decode(b []byte, shift int) error {
 	if len(b) < 152 {
 		return wire.Errorf("NetworkInterfaceInfo", "", wire.Short)
 	}
+	m.Next = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.IfIndex = uint32(binary.LittleEndian.Uint32(b[4:]))
 	m.Capability = InterfaceCapability(binary.LittleEndian.Uint32(b[8:]))
 	m.Reserved = uint32(binary.LittleEndian.Uint32(b[12:]))
@@ -1331,7 +1334,7 @@ func (m *NetworkInterfaceInfo) size(shift int) int {
 func (m *NetworkInterfaceInfo) appendTo(b []byte, shift int) ([]byte, error) {
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.Next))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.IfIndex))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Capability))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
@@ -1363,9 +1366,10 @@ func (m *NetworkInterfaceInfo) Append(b []byte) ([]byte, error) {
 
 // NetworkInterfaceInfoList is a chain of NetworkInterfaceInfo elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type NetworkInterfaceInfoList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.
@@ -1505,6 +1509,9 @@ func (l *NetworkInterfaceInfoList) Add(e *NetworkInterfaceInfo) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
 		l.b = wire.Pad(l.b, start-len(l.b))
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
@@ -1513,6 +1520,8 @@ func (l *NetworkInterfaceInfoList) Add(e *NetworkInterfaceInfo) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.Next)
 	l.n++
 	return nil
 }
@@ -2470,9 +2479,10 @@ func (m *FileLevelTrimRange) Append(b []byte) ([]byte, error) {
 
 // FileLevelTrimRangeList is a chain of FileLevelTrimRange elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileLevelTrimRangeList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.
@@ -3318,9 +3328,10 @@ func (m *FileAllocatedRangeBuffer) Append(b []byte) ([]byte, error) {
 
 // FileAllocatedRangeBufferList is a chain of FileAllocatedRangeBuffer elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileAllocatedRangeBufferList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.
@@ -3727,9 +3738,10 @@ func (m *FileRegionInfo) Append(b []byte) ([]byte, error) {
 
 // FileRegionInfoList is a chain of FileRegionInfo elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileRegionInfoList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.

@@ -10,9 +10,10 @@ import (
 
 // FileNotifyInformation is a value of the wire format (MS-FSCC 2.7.1).
 type FileNotifyInformation struct {
-	Action   NotifyAction
-	FileName utf16.Text
-	raw      []byte // the decoded input: padding between fields is re-encoded from it
+	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
+	Action          NotifyAction
+	FileName        utf16.Text
+	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
 
 func (m *FileNotifyInformation) decode(b []byte, shift int) error {
@@ -20,6 +21,7 @@ func (m *FileNotifyInformation) decode(b []byte, shift int) error {
 	if len(b) < 12 {
 		return wire.Errorf("FileNotifyInformation", "", wire.Short)
 	}
+	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.Action = NotifyAction(binary.LittleEndian.Uint32(b[4:]))
 	vFileNameLength := int(binary.LittleEndian.Uint32(b[8:]))
 	m.raw = b
@@ -71,7 +73,7 @@ func (m *FileNotifyInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Action))
 	if uint64(l.n[0]) > 0xffffffff {
 		return b, wire.Errorf("FileNotifyInformation", "FileNameLength", wire.Overflow)
@@ -102,9 +104,11 @@ func (m *FileNotifyInformation) Append(b []byte) ([]byte, error) {
 
 // FileNotifyInformationList is a chain of FileNotifyInformation elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type FileNotifyInformationList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -244,7 +248,10 @@ func (l *FileNotifyInformationList) Add(e *FileNotifyInformation) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 4)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -252,6 +259,9 @@ func (l *FileNotifyInformationList) Add(e *FileNotifyInformation) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.NextEntryOffset)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }

@@ -168,6 +168,7 @@ func (v AaplVolumeCaps) String() string {
 
 // CreateContext is SMB2_CREATE_CONTEXT, one element of the create context list of a CREATE request or response. Name is the context tag: 4 ASCII bytes ("MxAc", "RqLs", "DH2Q", ...) or a 16-byte GUID (app instance id and version, SVHDX); Data is the body described by the structures of this file. (MS-SMB2 2.2.13.2).
 type CreateContext struct {
+	Next       uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	NameOffset uint16 // offset of Name; 0 lays it out automatically on encode, any other value is honoured
 	Reserved   uint16 // reserved: kept as decoded, zero when built
 	DataOffset uint16 // offset of Data; 0 lays it out automatically on encode, any other value is honoured
@@ -181,6 +182,7 @@ func (m *CreateContext) decode(b []byte, shift int) error {
 	if len(b) < 16 {
 		return wire.Errorf("CreateContext", "", wire.Short)
 	}
+	m.Next = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.NameOffset = uint16(binary.LittleEndian.Uint16(b[4:]))
 	vNameLength := int(binary.LittleEndian.Uint16(b[6:]))
 	m.Reserved = uint16(binary.LittleEndian.Uint16(b[8:]))
@@ -277,7 +279,7 @@ func (m *CreateContext) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	start := len(b)
 	_ = start
-	b = binary.LittleEndian.AppendUint32(b, uint32(0))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.Next))
 	if uint64(l.off[0]) > 0xffff {
 		return b, wire.Errorf("CreateContext", "NameOffset", wire.Overflow)
 	}
@@ -324,9 +326,11 @@ func (m *CreateContext) Append(b []byte) ([]byte, error) {
 
 // CreateContextList is a chain of CreateContext elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type CreateContextList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -466,7 +470,10 @@ func (l *CreateContextList) Add(e *CreateContext) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		if l.lastNext > 0 && l.last+l.lastNext >= len(l.b) {
+			start = l.last + l.lastNext
+		}
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 		binary.LittleEndian.PutUint32(l.b[l.last+0:], uint32(start-l.last))
 	}
 	b, err := e.appendTo(l.b, 0)
@@ -474,6 +481,9 @@ func (l *CreateContextList) Add(e *CreateContext) error {
 		return err
 	}
 	l.b, l.last = b, start
+	binary.LittleEndian.PutUint32(l.b[start+0:], uint32(0))
+	l.lastNext = int(e.Next)
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }

@@ -203,9 +203,11 @@ func (m *ErrorContext) Append(b []byte) ([]byte, error) {
 
 // ErrorContextList is a chain of ErrorContext elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type ErrorContextList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -319,13 +321,14 @@ func (l *ErrorContextList) Add(e *ErrorContext) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 	}
 	b, err := e.appendTo(l.b, 0)
 	if err != nil {
 		return err
 	}
 	l.b, l.last = b, start
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
@@ -663,9 +666,10 @@ func (m *MoveDstIpAddr) Append(b []byte) ([]byte, error) {
 
 // MoveDstIpAddrList is a chain of MoveDstIpAddr elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type MoveDstIpAddrList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.

@@ -173,9 +173,10 @@ func (m *LockElement) Append(b []byte) ([]byte, error) {
 
 // LockElementList is a chain of LockElement elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type LockElementList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
 }
 
 // Count returns the number of elements.

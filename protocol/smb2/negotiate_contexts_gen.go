@@ -104,9 +104,11 @@ func (m *NegotiateContext) Append(b []byte) ([]byte, error) {
 
 // NegotiateContextList is a chain of NegotiateContext elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type NegotiateContextList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -220,13 +222,14 @@ func (l *NegotiateContextList) Add(e *NegotiateContext) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 	}
 	b, err := e.appendTo(l.b, 0)
 	if err != nil {
 		return err
 	}
 	l.b, l.last = b, start
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }

@@ -394,9 +394,11 @@ func (m *TreeConnectContext) Append(b []byte) ([]byte, error) {
 
 // TreeConnectContextList is a chain of TreeConnectContext elements: a view over their encoding (decode aliases the input). Iterate with Iter, build with Add.
 type TreeConnectContextList struct {
-	b    []byte
-	n    int
-	last int
+	b        []byte
+	n        int
+	last     int
+	lastNext int
+	lastRaw  []byte // input the last element was decoded from: padding after it is re-encoded from it
 }
 
 // Count returns the number of elements.
@@ -510,13 +512,14 @@ func (l *TreeConnectContextList) Add(e *TreeConnectContext) error {
 	start := len(l.b)
 	if l.n > 0 {
 		start = wire.AlignUp(len(l.b), 8)
-		l.b = wire.Pad(l.b, start-len(l.b))
+		l.b = wire.PadFrom(l.b, l.last, start-l.last, l.lastRaw)
 	}
 	b, err := e.appendTo(l.b, 0)
 	if err != nil {
 		return err
 	}
 	l.b, l.last = b, start
+	l.lastRaw = e.raw
 	l.n++
 	return nil
 }
