@@ -3,7 +3,6 @@
 package fscc
 
 import (
-	"bytes"
 	"encoding/binary"
 	"github.com/smbvfs/smbvfs/protocol/dtyp"
 	"github.com/smbvfs/smbvfs/protocol/utf16"
@@ -1069,7 +1068,6 @@ func (m *FileEndOfFileInformation) Append(b []byte) ([]byte, error) {
 type FileFullEaInformation struct {
 	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
 	Flags           EaFlags
-	EaNameLength    uint8
 	EaName          []byte
 	EaValue         []byte
 	raw             []byte // the decoded input: padding between fields is re-encoded from it
@@ -1082,22 +1080,24 @@ func (m *FileFullEaInformation) decode(b []byte, shift int) error {
 	}
 	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
 	m.Flags = EaFlags(b[4])
-	m.EaNameLength = uint8(b[5])
+	vEaNameLength := int(b[5])
 	vEaValueLength := int(binary.LittleEndian.Uint16(b[6:]))
 	m.raw = b
 	pos := 8
 	_ = pos
 	{
 		off := pos
-		if off > len(b) {
-			return wire.Errorf("FileFullEaInformation", "EaName", wire.BadLength)
+		n := vEaNameLength
+		{
+			if off > len(b) {
+				return wire.Errorf("FileFullEaInformation", "EaName", wire.BadLength)
+			}
+			if n >= len(b)-off {
+				return wire.Errorf("FileFullEaInformation", "EaName", wire.BadLength)
+			}
+			m.EaName = b[off : off+n]
+			pos = off + n + 1
 		}
-		n := bytes.IndexByte(b[off:], 0)
-		if n < 0 {
-			return wire.Errorf("FileFullEaInformation", "EaName", wire.BadLength)
-		}
-		m.EaName = b[off : off+n]
-		pos = off + n + 1
 	}
 	{
 		off := pos
@@ -1153,7 +1153,10 @@ func (m *FileFullEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
 	b = append(b, byte(m.Flags))
-	b = append(b, byte(m.EaNameLength))
+	if uint64(max(l.n[0]-1, 0)) > 0xff {
+		return b, wire.Errorf("FileFullEaInformation", "EaNameLength", wire.Overflow)
+	}
+	b = append(b, byte(max(l.n[0]-1, 0)))
 	if uint64(l.n[1]) > 0xffff {
 		return b, wire.Errorf("FileFullEaInformation", "EaValueLength", wire.Overflow)
 	}
@@ -1353,7 +1356,6 @@ func (l *FileFullEaInformationList) Add(e *FileFullEaInformation) error {
 // FileGetEaInformation is a value of the wire format (MS-FSCC 2.4.16.1).
 type FileGetEaInformation struct {
 	NextEntryOffset uint32 // offset of the next element of a list, 0 on the last; List.Add sets it, honouring a larger value it had when decoded
-	EaNameLength    uint8
 	EaName          []byte
 	raw             []byte // the decoded input: padding between fields is re-encoded from it
 }
@@ -1364,21 +1366,23 @@ func (m *FileGetEaInformation) decode(b []byte, shift int) error {
 		return wire.Errorf("FileGetEaInformation", "", wire.Short)
 	}
 	m.NextEntryOffset = uint32(binary.LittleEndian.Uint32(b[0:]))
-	m.EaNameLength = uint8(b[4])
+	vEaNameLength := int(b[4])
 	m.raw = b
 	pos := 5
 	_ = pos
 	{
 		off := pos
-		if off > len(b) {
-			return wire.Errorf("FileGetEaInformation", "EaName", wire.BadLength)
+		n := vEaNameLength
+		{
+			if off > len(b) {
+				return wire.Errorf("FileGetEaInformation", "EaName", wire.BadLength)
+			}
+			if n >= len(b)-off {
+				return wire.Errorf("FileGetEaInformation", "EaName", wire.BadLength)
+			}
+			m.EaName = b[off : off+n]
+			pos = off + n + 1
 		}
-		n := bytes.IndexByte(b[off:], 0)
-		if n < 0 {
-			return wire.Errorf("FileGetEaInformation", "EaName", wire.BadLength)
-		}
-		m.EaName = b[off : off+n]
-		pos = off + n + 1
 	}
 	return nil
 }
@@ -1413,7 +1417,10 @@ func (m *FileGetEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	start := len(b)
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.NextEntryOffset))
-	b = append(b, byte(m.EaNameLength))
+	if uint64(max(l.n[0]-1, 0)) > 0xff {
+		return b, wire.Errorf("FileGetEaInformation", "EaNameLength", wire.Overflow)
+	}
+	b = append(b, byte(max(l.n[0]-1, 0)))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
 		b = append(b, m.EaName...)

@@ -694,7 +694,6 @@ func TestFileEndOfFileInformationAllocs(t *testing.T) {
 func sampleFileFullEaInformation() FileFullEaInformation {
 	var m FileFullEaInformation
 	m.Flags = EaFlags(0x80)
-	m.EaNameLength = uint8(0xcf)
 	m.EaName = []byte("NT LM 0.12")
 	m.EaValue = []byte("sample EaValue")
 	return m
@@ -751,7 +750,6 @@ func TestFileFullEaInformationAllocs(t *testing.T) {
 // sampleFileGetEaInformation returns a FileGetEaInformation with every field set.
 func sampleFileGetEaInformation() FileGetEaInformation {
 	var m FileGetEaInformation
-	m.EaNameLength = uint8(0x78)
 	m.EaName = []byte("NT LM 0.12")
 	return m
 }
