@@ -9,6 +9,13 @@
 // Besides the cipher.AEAD methods, SealDetached and OpenDetached keep the tag apart from the
 // ciphertext, which is how the SMB2 TRANSFORM_HEADER carries it (in its Signature field).
 //
+// With an 11-byte nonce (L = 4) the counter blocks of CCM are flags||nonce followed by a
+// 32-bit big-endian block counter, exactly the counter blocks AES-GCM runs its CTR mode over
+// (a 12-byte GCM nonce followed by inc32 from 2). For messages of 32 bytes and more the
+// package therefore produces the CCM keystream with the standard library's GCM (whose
+// CTR is pipelined assembly), computing the first block and the last 16 bytes itself and
+// ignoring GCM's own tag. The CBC-MAC stays block-serial: it is the cost of CCM.
+//
 // A CCM is safe for concurrent use. Its per-message scratch (the CBC-MAC state and the
 // counter blocks, which must live on the heap because cipher.Block is an interface) comes
 // from a sync.Pool, so sealing and opening do not allocate in the steady state.
@@ -47,6 +54,7 @@ var (
 // CCM is an AES-CCM AEAD with fixed nonce and tag sizes.
 type CCM struct {
 	b         cipher.Block
+	ctr       cipher.AEAD // GCM over b, used only as a CTR engine; nil unless L = 4
 	nonceSize int
 	tagSize   int
 	maxLen    uint64 // the largest payload the L-byte length field can hold
@@ -58,6 +66,8 @@ type scratch struct {
 	x   [blockSize]byte // CBC-MAC chaining value
 	ctr [blockSize]byte // counter block A_i
 	ks  [blockSize]byte // keystream block S_i
+	gn  [12]byte        // GCM nonce (flags||nonce) for the fast CTR path
+	end [blockSize]byte // the last 16 input bytes, saved before GCM writes its tag there
 	tag [blockSize]byte // S_0, then the computed tag
 	got [blockSize]byte // a copy of the received tag (Open)
 	pos int             // bytes absorbed into the current CBC-MAC block
@@ -79,8 +89,19 @@ func New(b cipher.Block, nonceSize, tagSize int) (*CCM, error) {
 		c.maxLen = 1<<(8*uint(l)) - 1
 	}
 	c.pool.New = func() any { return new(scratch) }
+	if l == 4 {
+		g, err := cipher.NewGCM(b)
+		if err != nil {
+			return nil, err
+		}
+		c.ctr = g
+	}
 	return c, nil
 }
+
+// fastMin is the shortest payload for which the GCM-driven CTR is used (it needs a first
+// block and a 16-byte tail around a non-empty middle).
+const fastMin = 48
 
 // NewSMB returns the CCM of SMB 3.x: 11-byte nonce, 16-byte tag.
 func NewSMB(b cipher.Block) (*CCM, error) { return New(b, SMBNonceSize, SMBTagSize) }
@@ -157,21 +178,28 @@ func (c *CCM) SealDetached(out, tag, nonce, plaintext, additionalData []byte) {
 	c.macHeader(s, nonce, len(plaintext), additionalData)
 	c.initCounter(s, nonce)
 
-	// One pass: absorb a plaintext block into the CBC-MAC before its ciphertext (which may
-	// be the same memory) is written.
-	p, o := plaintext, out
-	for len(p) >= blockSize {
-		xor16(s.x[:], p)
-		c.b.Encrypt(s.x[:], s.x[:])
-		c.nextKeystream(s)
-		xor16to(o, p, s.ks[:])
-		p, o = p[blockSize:], o[blockSize:]
-	}
-	if len(p) > 0 {
-		subtle.XORBytes(s.x[:len(p)], s.x[:len(p)], p) // zero padding of the last block
-		c.b.Encrypt(s.x[:], s.x[:])
-		c.nextKeystream(s)
-		subtle.XORBytes(o, p, s.ks[:len(p)])
+	if c.ctr != nil && len(plaintext) >= fastMin {
+		// Two passes: the CBC-MAC must see the plaintext before out (maybe the same memory)
+		// is overwritten.
+		c.macPayload(s, plaintext)
+		c.xorKeystream(s, out, plaintext)
+	} else {
+		// One pass: absorb a plaintext block into the CBC-MAC before its ciphertext is
+		// written.
+		p, o := plaintext, out
+		for len(p) >= blockSize {
+			xor16(s.x[:], p)
+			c.b.Encrypt(s.x[:], s.x[:])
+			c.nextKeystream(s)
+			xor16to(o, p, s.ks[:])
+			p, o = p[blockSize:], o[blockSize:]
+		}
+		if len(p) > 0 {
+			subtle.XORBytes(s.x[:len(p)], s.x[:len(p)], p) // zero padding of the last block
+			c.b.Encrypt(s.x[:], s.x[:])
+			c.nextKeystream(s)
+			subtle.XORBytes(o, p, s.ks[:len(p)])
+		}
 	}
 	c.finishTag(s)
 	copy(tag, s.tag[:c.tagSize])
@@ -199,19 +227,24 @@ func (c *CCM) OpenDetached(out, nonce, ciphertext, tag, additionalData []byte) e
 	c.macHeader(s, nonce, len(ciphertext), additionalData)
 	c.initCounter(s, nonce)
 
-	ct, o := ciphertext, out
-	for len(ct) >= blockSize {
-		c.nextKeystream(s)
-		xor16to(o, ct, s.ks[:])
-		xor16(s.x[:], o)
-		c.b.Encrypt(s.x[:], s.x[:])
-		ct, o = ct[blockSize:], o[blockSize:]
-	}
-	if len(ct) > 0 {
-		c.nextKeystream(s)
-		subtle.XORBytes(o, ct, s.ks[:len(ct)])
-		subtle.XORBytes(s.x[:len(o)], s.x[:len(o)], o)
-		c.b.Encrypt(s.x[:], s.x[:])
+	if c.ctr != nil && len(ciphertext) >= fastMin {
+		c.xorKeystream(s, out, ciphertext)
+		c.macPayload(s, out)
+	} else {
+		ct, o := ciphertext, out
+		for len(ct) >= blockSize {
+			c.nextKeystream(s)
+			xor16to(o, ct, s.ks[:])
+			xor16(s.x[:], o)
+			c.b.Encrypt(s.x[:], s.x[:])
+			ct, o = ct[blockSize:], o[blockSize:]
+		}
+		if len(ct) > 0 {
+			c.nextKeystream(s)
+			subtle.XORBytes(o, ct, s.ks[:len(ct)])
+			subtle.XORBytes(s.x[:len(o)], s.x[:len(o)], o)
+			c.b.Encrypt(s.x[:], s.x[:])
+		}
 	}
 	c.finishTag(s)
 	ok := subtle.ConstantTimeCompare(s.tag[:c.tagSize], s.got[:c.tagSize]) == 1
@@ -304,6 +337,55 @@ func (c *CCM) nextKeystream(s *scratch) {
 		}
 	}
 	c.b.Encrypt(s.ks[:], s.ctr[:])
+}
+
+// macPayload absorbs the payload p into the CBC-MAC, zero-padding its last block.
+func (c *CCM) macPayload(s *scratch, p []byte) {
+	for len(p) >= blockSize {
+		xor16(s.x[:], p)
+		c.b.Encrypt(s.x[:], s.x[:])
+		p = p[blockSize:]
+	}
+	if len(p) > 0 {
+		subtle.XORBytes(s.x[:len(p)], s.x[:len(p)], p)
+		c.b.Encrypt(s.x[:], s.x[:])
+	}
+}
+
+// keystreamBlock sets s.ks = E(A_i), the keystream of payload block i-1.
+func (c *CCM) keystreamBlock(s *scratch, i uint64) {
+	putLen(s.ctr[1+c.nonceSize:], i)
+	c.b.Encrypt(s.ks[:], s.ctr[:])
+}
+
+// xorKeystream sets out = in xor S_1 || S_2 || ... for L = 4 and len(in) >= fastMin, with out
+// and in the same memory or disjoint. Payload block k is masked with S_(k+1) = E(A_(k+1)).
+// GCM with nonce flags||N encrypts its plaintext block j with E(flags||N||[j+2]_32), so
+// sealing in[16:] with GCM applies S_2, S_3, ... to payload blocks 1, 2, ...; block 0 is done
+// here. GCM appends its 16-byte tag after its output, so it is given in[16:len-16] and the
+// tag lands on out[len-16:], which this function then overwrites with the real last 16 bytes
+// (their plaintext saved beforehand, since out may be in).
+func (c *CCM) xorKeystream(s *scratch, out, in []byte) {
+	n := len(in)
+	tail := n - blockSize
+	copy(s.end[:], in[tail:])
+
+	c.keystreamBlock(s, 1)
+	xor16to(out, in, s.ks[:])
+
+	s.gn[0] = s.ctr[0]
+	copy(s.gn[1:], s.ctr[1:1+c.nonceSize])
+	c.ctr.Seal(out[blockSize:blockSize], s.gn[:], in[blockSize:tail], nil)
+
+	// The last 16 bytes start at offset tail and cover one or two payload blocks.
+	k := uint64(tail / blockSize)
+	off := tail % blockSize
+	c.keystreamBlock(s, k+1)
+	first := subtle.XORBytes(out[tail:], s.end[:blockSize-off], s.ks[off:])
+	if first < blockSize {
+		c.keystreamBlock(s, k+2)
+		subtle.XORBytes(out[tail+first:], s.end[first:], s.ks[:])
+	}
 }
 
 // finishTag sets s.tag = MSB_Tlen(CBC-MAC) xor MSB_Tlen(S_0); s.tag holds S_0 on entry.
