@@ -147,6 +147,7 @@ func (g *gen) structure(jf *jen.File, s *spec.Struct) {
 	g.decodeFunc(jf, s)
 	g.layoutFunc(jf, s)
 	g.appendFunc(jf, s)
+	g.fieldAtFunc(jf, s)
 	recv := jen.Id("m").Op("*").Id(s.Name)
 	if s.Header {
 		jf.Comment(fmt.Sprintf("Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu."))
@@ -751,4 +752,54 @@ func walkErrOnly(g *gen, s *spec.Struct, ch *spec.Chain, nextRead jen.Code) []je
 		out = append(out, code("it.p += ", g.w("AlignUp"), fmt.Sprintf("(it.v.size(0), %d)", ch.Align)))
 	}
 	return out
+}
+
+// fieldAtFunc emits FieldAt, which names the field holding a byte of the encoding: the field
+// path that tools print when a re-encoding differs.
+func (g *gen) fieldAtFunc(jf *jen.File, s *spec.Struct) {
+	var body []jen.Code
+	body = append(body, jen.If(code("off < 0")).Block(jen.Return(jen.Lit(""))))
+	one := func(f *spec.Field) jen.Code {
+		end := f.At + f.Size
+		if f.Kind == spec.KindStruct {
+			return jen.If(code(fmt.Sprintf("off < %d", end))).Block(
+				jen.Return(code(jen.Lit(f.Name+"."), fmt.Sprintf("+ m.%s.FieldAt(off-%d)", f.Name, f.At))))
+		}
+		return jen.If(code(fmt.Sprintf("off < %d", end))).Block(jen.Return(jen.Lit(f.Name)))
+	}
+	for _, f := range s.Fields {
+		if f.Union != nil {
+			var th, el []jen.Code
+			for _, bf := range f.Union.Then {
+				th = append(th, one(bf))
+			}
+			for _, bf := range f.Union.Else {
+				el = append(el, one(bf))
+			}
+			body = append(body, jen.If(code(fmt.Sprintf("off < %d", f.Union.At+f.Union.Size))).Block(
+				jen.If(g.condExpr(s, f.Union.When, false)).Block(th...).Else().Block(el...)))
+			continue
+		}
+		if f.OffsetName == "" && (f.Kind == spec.KindScalar || f.Kind == spec.KindFixedBytes || f.Kind == spec.KindStruct) {
+			body = append(body, one(f))
+		}
+	}
+	if len(s.Var) > 0 {
+		shift := "0"
+		if s.Header {
+			shift = "64"
+		}
+		body = append(body, code("l := m.layout("+shift+")"))
+		for i, f := range s.Var {
+			body = append(body, jen.If(code(fmt.Sprintf("l.n[%d] > 0 && off >= l.at[%d] && off < l.at[%d]+l.n[%d]", i, i, i, i))).Block(jen.Return(jen.Lit(f.Name))))
+		}
+		body = append(body, jen.If(code("off < l.end")).Block(jen.Return(jen.Lit("(padding)"))))
+	}
+	body = append(body, jen.Return(jen.Lit("(after the structure)")))
+	what := "the structure"
+	if s.Header {
+		what = "the body"
+	}
+	jf.Comment(fmt.Sprintf("FieldAt names the field that holds byte off of the encoding (counted from the start of %s).", what))
+	jf.Func().Params(jen.Id("m").Op("*").Id(s.Name)).Id("FieldAt").Params(jen.Id("off").Int()).String().Block(body...)
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/smbvfs/smbvfs/pcaps/capture"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
@@ -51,6 +52,9 @@ type Checker struct {
 	buf  []byte
 	// pending maps requests to what they asked for, to interpret their responses
 	pending map[reqKey]pending
+	// breakEncoding, in tests, alters a decoded message before it is re-encoded, as a bug in
+	// one field's encoder would
+	breakEncoding func(smb2.Message)
 }
 
 // File checks every message of the capture at path.
@@ -121,7 +125,7 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 				c.fail(r, u, 0, "SMB1 NEGOTIATE", "encode: %v", err)
 				return
 			}
-			if msg := compare(d, enc, 0, len(d)); msg != "" {
+			if msg := compare(d, enc, func(off int) string { return "Smb1NegotiateRequest." + n.FieldAt(off) }); msg != "" {
 				c.fail(r, u, 0, "SMB1 NEGOTIATE", "%s", msg)
 				return
 			}
@@ -154,6 +158,9 @@ func (c *Checker) compound(r *Result, u *capture.Unit) {
 			i++
 			continue
 		}
+		if c.breakEncoding != nil {
+			c.breakEncoding(m)
+		}
 		enc, err := c.h.Append(c.buf[:0])
 		if err == nil {
 			enc, err = m.Append(enc, 0)
@@ -164,7 +171,12 @@ func (c *Checker) compound(r *Result, u *capture.Unit) {
 			i++
 			continue
 		}
-		if msg := compare(pdu[hdr:], enc, 64, 64+m.Len()); msg != "" {
+		if msg := compare(pdu[hdr:], enc, func(off int) string {
+			if off < smb2.HeaderSize {
+				return "Header." + c.h.FieldAt(off)
+			}
+			return fieldPath(m, off-smb2.HeaderSize)
+		}); msg != "" {
 			c.fail(r, u, i, what, "%s", msg)
 			i++
 			continue
@@ -188,27 +200,30 @@ func (c *Checker) compound(r *Result, u *capture.Unit) {
 // compare checks that enc reproduces orig: enc must equal orig's prefix. What orig has beyond
 // enc is framing, not message: the padding of a compound element to 8 bytes and the one-byte
 // Buffer of an odd StructureSize with nothing in it. Its content is not specified (senders
-// leave stale bytes there) and is not compared, but it must be at most 8 bytes.
-// bodyStart/bodyEnd locate the body for the report.
-func compare(orig, enc []byte, bodyStart, bodyEnd int) string {
+// leave stale bytes there) and is not compared, but it must be at most 8 bytes. field names
+// the field at an offset, for the report.
+func compare(orig, enc []byte, field func(off int) string) string {
 	if len(enc) > len(orig) {
 		return fmt.Sprintf("re-encoding is %d bytes longer than the original (%d)", len(enc)-len(orig), len(orig))
 	}
 	for i := range enc {
 		if enc[i] != orig[i] {
-			part := "header"
-			off := i
-			if i >= bodyStart {
-				part = "body"
-				off = i - bodyStart
-			}
-			return fmt.Sprintf("re-encoding differs at %s byte %d: got %#02x, captured %#02x (%s)", part, off, enc[i], orig[i], window(orig, enc, i))
+			return fmt.Sprintf("re-encoding differs at byte %d, in %s: got %#02x, captured %#02x (%s)", i, field(i), enc[i], orig[i], window(orig, enc, i))
 		}
 	}
 	if rest := orig[len(enc):]; len(rest) > 8 {
 		return fmt.Sprintf("%d captured bytes after the message's last field", len(rest))
 	}
 	return ""
+}
+
+// fieldPath names the field of a decoded body at offset off of the body.
+func fieldPath(m smb2.Message, off int) string {
+	name := strings.TrimPrefix(fmt.Sprintf("%T", m), "*smb2.")
+	if f, ok := m.(interface{ FieldAt(int) string }); ok {
+		return name + "." + f.FieldAt(off)
+	}
+	return name
 }
 
 func window(orig, enc []byte, i int) string {

@@ -88,6 +88,30 @@ func (m *SID) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SID) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "Revision"
+	}
+	if off < 2 {
+		return "SubAuthorityCount"
+	}
+	if off < 8 {
+		return "IdentifierAuthority"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SubAuthority"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SID) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -229,6 +253,39 @@ func (m *ACL) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ACL) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "AclRevision"
+	}
+	if off < 2 {
+		return "Sbz1"
+	}
+	if off < 4 {
+		return "AclSize"
+	}
+	if off < 6 {
+		return "AceCount"
+	}
+	if off < 8 {
+		return "Sbz2"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Aces"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Unused"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ACL) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -328,6 +385,30 @@ func (m *ACE) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ACE) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "AceType"
+	}
+	if off < 2 {
+		return "AceFlags"
+	}
+	if off < 4 {
+		return "AceSize"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Body"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -549,6 +630,24 @@ func (m *AccessAllowedAce) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AccessAllowedAce) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Mask"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Sid"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -800,6 +899,51 @@ func (m *SecurityDescriptor) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SecurityDescriptor) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "Revision"
+	}
+	if off < 2 {
+		return "Sbz1"
+	}
+	if off < 4 {
+		return "Control"
+	}
+	if off < 8 {
+		return "OffsetOwner"
+	}
+	if off < 12 {
+		return "OffsetGroup"
+	}
+	if off < 16 {
+		return "OffsetSacl"
+	}
+	if off < 20 {
+		return "OffsetDacl"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "OwnerSid"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "GroupSid"
+	}
+	if l.n[2] > 0 && off >= l.at[2] && off < l.at[2]+l.n[2] {
+		return "Sacl"
+	}
+	if l.n[3] > 0 && off >= l.at[3] && off < l.at[3]+l.n[3] {
+		return "Dacl"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -130,6 +130,71 @@ func (m *FileBothDirectoryInformation) appendTo(b []byte, shift int) ([]byte, er
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileBothDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		if (m.FileAttributes & FileAttributeReparsePoint) == FileAttributeReparsePoint {
+			if off < 68 {
+				return "ReparseTag"
+			}
+		} else {
+			if off < 68 {
+				return "EaSize"
+			}
+		}
+	}
+	if off < 69 {
+		return "ShortNameLength"
+	}
+	if off < 70 {
+		return "Reserved"
+	}
+	if off < 94 {
+		return "ShortName"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileBothDirectoryInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -407,6 +472,51 @@ func (m *FileDirectoryInformation) appendTo(b []byte, shift int) ([]byte, error)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -698,6 +808,62 @@ func (m *FileFullDirectoryInformation) appendTo(b []byte, shift int) ([]byte, er
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFullDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		if (m.FileAttributes & FileAttributeReparsePoint) == FileAttributeReparsePoint {
+			if off < 68 {
+				return "ReparseTag"
+			}
+		} else {
+			if off < 68 {
+				return "EaSize"
+			}
+		}
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -997,6 +1163,69 @@ func (m *FileId64ExtdBothDirectoryInformation) appendTo(b []byte, shift int) ([]
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileId64ExtdBothDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		return "EaSize"
+	}
+	if off < 72 {
+		return "ReparsePointTag"
+	}
+	if off < 80 {
+		return "FileId"
+	}
+	if off < 81 {
+		return "ShortNameLength"
+	}
+	if off < 82 {
+		return "Reserved1"
+	}
+	if off < 106 {
+		return "ShortName"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileId64ExtdBothDirectoryInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1283,6 +1512,60 @@ func (m *FileId64ExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byte
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileId64ExtdDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		return "EaSize"
+	}
+	if off < 72 {
+		return "ReparsePointTag"
+	}
+	if off < 80 {
+		return "FileId"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1585,6 +1868,72 @@ func (m *FileIdAllExtdBothDirectoryInformation) appendTo(b []byte, shift int) ([
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdAllExtdBothDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		return "EaSize"
+	}
+	if off < 72 {
+		return "ReparsePointTag"
+	}
+	if off < 80 {
+		return "FileId"
+	}
+	if off < 96 {
+		return "FileId128"
+	}
+	if off < 97 {
+		return "ShortNameLength"
+	}
+	if off < 98 {
+		return "Reserved1"
+	}
+	if off < 122 {
+		return "ShortName"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileIdAllExtdBothDirectoryInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1874,6 +2223,63 @@ func (m *FileIdAllExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byt
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdAllExtdDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		return "EaSize"
+	}
+	if off < 72 {
+		return "ReparsePointTag"
+	}
+	if off < 80 {
+		return "FileId"
+	}
+	if off < 96 {
+		return "FileId128"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2182,6 +2588,77 @@ func (m *FileIdBothDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdBothDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		if (m.FileAttributes & FileAttributeReparsePoint) == FileAttributeReparsePoint {
+			if off < 68 {
+				return "ReparseTag"
+			}
+		} else {
+			if off < 68 {
+				return "EaSize"
+			}
+		}
+	}
+	if off < 69 {
+		return "ShortNameLength"
+	}
+	if off < 70 {
+		return "Reserved1"
+	}
+	if off < 94 {
+		return "ShortName"
+	}
+	if off < 96 {
+		return "Reserved2"
+	}
+	if off < 104 {
+		return "FileId"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileIdBothDirectoryInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2468,6 +2945,60 @@ func (m *FileIdExtdDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdExtdDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		return "EaSize"
+	}
+	if off < 72 {
+		return "ReparsePointTag"
+	}
+	if off < 88 {
+		return "FileId"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2767,6 +3298,68 @@ func (m *FileIdFullDirectoryInformation) appendTo(b []byte, shift int) ([]byte, 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdFullDirectoryInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 56 {
+		return "AllocationSize"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "FileNameLength"
+	}
+	if off < 68 {
+		if (m.FileAttributes & FileAttributeReparsePoint) == FileAttributeReparsePoint {
+			if off < 68 {
+				return "ReparseTag"
+			}
+		} else {
+			if off < 68 {
+				return "EaSize"
+			}
+		}
+	}
+	if off < 72 {
+		return "Reserved"
+	}
+	if off < 80 {
+		return "FileId"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileIdFullDirectoryInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3023,6 +3616,30 @@ func (m *FileNamesInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileNamesInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "FileIndex"
+	}
+	if off < 12 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -460,6 +460,24 @@ func (m *FileNameInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileNameInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileNameInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -496,6 +514,17 @@ func (m *FileAccessInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.AccessFlags))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAccessInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "AccessFlags"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -674,6 +703,48 @@ func (m *FileAllInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAllInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 40 {
+		return "BasicInformation." + m.BasicInformation.FieldAt(off-0)
+	}
+	if off < 64 {
+		return "StandardInformation." + m.StandardInformation.FieldAt(off-40)
+	}
+	if off < 72 {
+		return "InternalInformation." + m.InternalInformation.FieldAt(off-64)
+	}
+	if off < 76 {
+		return "EaInformation." + m.EaInformation.FieldAt(off-72)
+	}
+	if off < 80 {
+		return "AccessInformation." + m.AccessInformation.FieldAt(off-76)
+	}
+	if off < 88 {
+		return "PositionInformation." + m.PositionInformation.FieldAt(off-80)
+	}
+	if off < 92 {
+		return "ModeInformation." + m.ModeInformation.FieldAt(off-88)
+	}
+	if off < 96 {
+		return "AlignmentInformation." + m.AlignmentInformation.FieldAt(off-92)
+	}
+	if off < 100 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileAllInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -712,6 +783,17 @@ func (m *FileAlignmentInformation) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAlignmentInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "AlignmentRequirement"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileAlignmentInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -748,6 +830,17 @@ func (m *FileAllocationInformation) appendTo(b []byte, shift int) ([]byte, error
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.AllocationSize))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAllocationInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "AllocationSize"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -789,6 +882,20 @@ func (m *FileAttributeTagInformation) appendTo(b []byte, shift int) ([]byte, err
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileAttributes))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ReparseTag))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAttributeTagInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "FileAttributes"
+	}
+	if off < 8 {
+		return "ReparseTag"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -844,6 +951,32 @@ func (m *FileBasicInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileBasicInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "CreationTime"
+	}
+	if off < 16 {
+		return "LastAccessTime"
+	}
+	if off < 24 {
+		return "LastWriteTime"
+	}
+	if off < 32 {
+		return "ChangeTime"
+	}
+	if off < 36 {
+		return "FileAttributes"
+	}
+	if off < 40 {
+		return "Reserved"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileBasicInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -897,6 +1030,32 @@ func (m *FileCompressionInformation) appendTo(b []byte, shift int) ([]byte, erro
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileCompressionInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "CompressedFileSize"
+	}
+	if off < 10 {
+		return "CompressionFormat"
+	}
+	if off < 11 {
+		return "CompressionUnitShift"
+	}
+	if off < 12 {
+		return "ChunkShift"
+	}
+	if off < 13 {
+		return "ClusterShift"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileCompressionInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -933,6 +1092,17 @@ func (m *FileDispositionInformation) appendTo(b []byte, shift int) ([]byte, erro
 	_ = start
 	b = append(b, byte(m.DeletePending))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileDispositionInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "DeletePending"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -973,6 +1143,17 @@ func (m *FileDispositionInformationEx) appendTo(b []byte, shift int) ([]byte, er
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileDispositionInformationEx) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileDispositionInformationEx) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1011,6 +1192,17 @@ func (m *FileEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileEaInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "EaSize"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileEaInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1047,6 +1239,17 @@ func (m *FileEndOfFileInformation) appendTo(b []byte, shift int) ([]byte, error)
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.EndOfFile))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileEndOfFileInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "EndOfFile"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1172,6 +1375,36 @@ func (m *FileFullEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFullEaInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 5 {
+		return "Flags"
+	}
+	if off < 6 {
+		return "EaNameLength"
+	}
+	if off < 8 {
+		return "EaValueLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "EaName"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "EaValue"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1430,6 +1663,27 @@ func (m *FileGetEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileGetEaInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 5 {
+		return "EaNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "EaName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileGetEaInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1635,6 +1889,20 @@ func (m *FileIdInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileIdInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "VolumeSerialNumber"
+	}
+	if off < 24 {
+		return "FileId"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileIdInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1671,6 +1939,17 @@ func (m *FileInternalInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.IndexNumber))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileInternalInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "IndexNumber"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1770,6 +2049,33 @@ func (m *FileLinkInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileLinkInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "ReplaceIfExists"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "RootDirectory"
+	}
+	if off < 20 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileLinkInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1806,6 +2112,17 @@ func (m *FileModeInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Mode))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileModeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Mode"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1867,6 +2184,38 @@ func (m *FileNetworkOpenInformation) appendTo(b []byte, shift int) ([]byte, erro
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileNetworkOpenInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "CreationTime"
+	}
+	if off < 16 {
+		return "LastAccessTime"
+	}
+	if off < 24 {
+		return "LastWriteTime"
+	}
+	if off < 32 {
+		return "ChangeTime"
+	}
+	if off < 40 {
+		return "AllocationSize"
+	}
+	if off < 48 {
+		return "EndOfFile"
+	}
+	if off < 52 {
+		return "FileAttributes"
+	}
+	if off < 56 {
+		return "Reserved"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileNetworkOpenInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1906,6 +2255,20 @@ func (m *FilePipeInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ReadMode))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.CompletionMode))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FilePipeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ReadMode"
+	}
+	if off < 8 {
+		return "CompletionMode"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1973,6 +2336,44 @@ func (m *FilePipeLocalInformation) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FilePipeLocalInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NamedPipeType"
+	}
+	if off < 8 {
+		return "NamedPipeConfiguration"
+	}
+	if off < 12 {
+		return "MaximumInstances"
+	}
+	if off < 16 {
+		return "CurrentInstances"
+	}
+	if off < 20 {
+		return "InboundQuota"
+	}
+	if off < 24 {
+		return "ReadDataAvailable"
+	}
+	if off < 28 {
+		return "OutboundQuota"
+	}
+	if off < 32 {
+		return "WriteQuotaAvailable"
+	}
+	if off < 36 {
+		return "NamedPipeState"
+	}
+	if off < 40 {
+		return "NamedPipeEnd"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FilePipeLocalInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2014,6 +2415,20 @@ func (m *FilePipeRemoteInformation) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FilePipeRemoteInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "CollectDataTime"
+	}
+	if off < 12 {
+		return "MaximumCollectionCount"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FilePipeRemoteInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2050,6 +2465,17 @@ func (m *FilePositionInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.CurrentByteOffset))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FilePositionInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "CurrentByteOffset"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2153,6 +2579,39 @@ func (m *FileQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileQuotaInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "SidLength"
+	}
+	if off < 16 {
+		return "ChangeTime"
+	}
+	if off < 24 {
+		return "QuotaUsed"
+	}
+	if off < 32 {
+		return "QuotaThreshold"
+	}
+	if off < 40 {
+		return "QuotaLimit"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Sid"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2408,6 +2867,27 @@ func (m *FileGetQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileGetQuotaInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "SidLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Sid"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2699,6 +3179,36 @@ func (m *FileRenameInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileRenameInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "ReplaceIfExists"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "RootDirectory"
+	}
+	if off < 20 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Padding"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileRenameInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2824,6 +3334,36 @@ func (m *FileRenameInformationEx) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileRenameInformationEx) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "RootDirectory"
+	}
+	if off < 20 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Padding"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileRenameInformationEx) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2875,6 +3415,32 @@ func (m *FileStandardInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	b = append(b, byte(m.Directory))
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileStandardInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "AllocationSize"
+	}
+	if off < 16 {
+		return "EndOfFile"
+	}
+	if off < 20 {
+		return "NumberOfLinks"
+	}
+	if off < 21 {
+		return "DeletePending"
+	}
+	if off < 22 {
+		return "Directory"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2972,6 +3538,33 @@ func (m *FileStreamInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileStreamInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "StreamNameLength"
+	}
+	if off < 16 {
+		return "StreamSize"
+	}
+	if off < 24 {
+		return "StreamAllocationSize"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "StreamName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3174,6 +3767,17 @@ func (m *FileValidDataLengthInformation) appendTo(b []byte, shift int) ([]byte, 
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.ValidDataLength))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileValidDataLengthInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "ValidDataLength"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

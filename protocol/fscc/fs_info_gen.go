@@ -186,6 +186,30 @@ func (m *FileFsAttributeInformation) appendTo(b []byte, shift int) ([]byte, erro
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsAttributeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "FileSystemAttributes"
+	}
+	if off < 8 {
+		return "MaximumComponentNameLength"
+	}
+	if off < 12 {
+		return "FileSystemNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileSystemName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileFsAttributeInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -242,6 +266,35 @@ func (m *FileFsControlInformation) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsControlInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FreeSpaceStartFiltering"
+	}
+	if off < 16 {
+		return "FreeSpaceThreshold"
+	}
+	if off < 24 {
+		return "FreeSpaceStopFiltering"
+	}
+	if off < 32 {
+		return "DefaultQuotaThreshold"
+	}
+	if off < 40 {
+		return "DefaultQuotaLimit"
+	}
+	if off < 44 {
+		return "FileSystemControlFlags"
+	}
+	if off < 48 {
+		return "Padding"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileFsControlInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -292,6 +345,29 @@ func (m *FileFsFullSizeInformation) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsFullSizeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "TotalAllocationUnits"
+	}
+	if off < 16 {
+		return "CallerAvailableAllocationUnits"
+	}
+	if off < 24 {
+		return "ActualAvailableAllocationUnits"
+	}
+	if off < 28 {
+		return "SectorsPerAllocationUnit"
+	}
+	if off < 32 {
+		return "BytesPerSector"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileFsFullSizeInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -331,6 +407,20 @@ func (m *FileFsObjectIdInformation) appendTo(b []byte, shift int) ([]byte, error
 	b = append(b, m.ObjectId[:]...)
 	b = append(b, m.ExtendedInfo[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsObjectIdInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "ObjectId"
+	}
+	if off < 64 {
+		return "ExtendedInfo"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -389,6 +479,35 @@ func (m *FileFsSectorSizeInformation) appendTo(b []byte, shift int) ([]byte, err
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsSectorSizeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "LogicalBytesPerSector"
+	}
+	if off < 8 {
+		return "PhysicalBytesPerSectorForAtomicity"
+	}
+	if off < 12 {
+		return "PhysicalBytesPerSectorForPerformance"
+	}
+	if off < 16 {
+		return "FileSystemEffectivePhysicalBytesPerSectorForAtomicity"
+	}
+	if off < 20 {
+		return "Flags"
+	}
+	if off < 24 {
+		return "ByteOffsetForSectorAlignment"
+	}
+	if off < 28 {
+		return "ByteOffsetForPartitionAlignment"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileFsSectorSizeInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -434,6 +553,26 @@ func (m *FileFsSizeInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.SectorsPerAllocationUnit))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.BytesPerSector))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsSizeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "TotalAllocationUnits"
+	}
+	if off < 16 {
+		return "AvailableAllocationUnits"
+	}
+	if off < 20 {
+		return "SectorsPerAllocationUnit"
+	}
+	if off < 24 {
+		return "BytesPerSector"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -536,6 +675,36 @@ func (m *FileFsVolumeInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsVolumeInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "VolumeCreationTime"
+	}
+	if off < 12 {
+		return "VolumeSerialNumber"
+	}
+	if off < 16 {
+		return "VolumeLabelLength"
+	}
+	if off < 17 {
+		return "SupportsObjects"
+	}
+	if off < 18 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "VolumeLabel"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileFsVolumeInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -575,6 +744,20 @@ func (m *FileFsDeviceInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.DeviceType))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Characteristics))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileFsDeviceInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "DeviceType"
+	}
+	if off < 8 {
+		return "Characteristics"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

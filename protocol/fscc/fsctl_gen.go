@@ -499,6 +499,30 @@ func (m *SrvCopychunkCopy) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvCopychunkCopy) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 24 {
+		return "SourceKey"
+	}
+	if off < 28 {
+		return "ChunkCount"
+	}
+	if off < 32 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Chunks"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SrvCopychunkCopy) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -544,6 +568,26 @@ func (m *SrvCopychunk) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Length))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvCopychunk) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "SourceOffset"
+	}
+	if off < 16 {
+		return "TargetOffset"
+	}
+	if off < 20 {
+		return "Length"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -726,6 +770,29 @@ func (m *SrvReadHashRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvReadHashRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "HashType"
+	}
+	if off < 8 {
+		return "HashVersion"
+	}
+	if off < 12 {
+		return "HashRetrievalType"
+	}
+	if off < 16 {
+		return "Length"
+	}
+	if off < 24 {
+		return "Offset"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SrvReadHashRequest) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -765,6 +832,20 @@ func (m *NetworkResiliencyRequest) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Timeout))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NetworkResiliencyRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Timeout"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -866,6 +947,33 @@ func (m *ValidateNegotiateInfoRequest) appendTo(b []byte, shift int) ([]byte, er
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ValidateNegotiateInfoRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Capabilities"
+	}
+	if off < 20 {
+		return "Guid"
+	}
+	if off < 22 {
+		return "SecurityMode"
+	}
+	if off < 24 {
+		return "DialectCount"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Dialects"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ValidateNegotiateInfoRequest) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -908,6 +1016,23 @@ func (m *SrvCopychunkResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ChunkBytesWritten))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.TotalBytesWritten))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvCopychunkResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ChunksWritten"
+	}
+	if off < 8 {
+		return "ChunkBytesWritten"
+	}
+	if off < 12 {
+		return "TotalBytesWritten"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1005,6 +1130,30 @@ func (m *SrvSnapshotArray) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvSnapshotArray) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NumberOfSnapShots"
+	}
+	if off < 8 {
+		return "NumberOfSnapShotsReturned"
+	}
+	if off < 12 {
+		return "SnapShotArraySize"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SnapShots"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SrvSnapshotArray) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1095,6 +1244,27 @@ func (m *SrvRequestResumeKey) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvRequestResumeKey) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 24 {
+		return "ResumeKey"
+	}
+	if off < 28 {
+		return "ContextLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Context"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1189,6 +1359,30 @@ func (m *SrvHashRetrieveHashBased) appendTo(b []byte, shift int) ([]byte, error)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvHashRetrieveHashBased) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Offset"
+	}
+	if off < 12 {
+		return "BufferLength"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Buffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1288,6 +1482,33 @@ func (m *SrvHashRetrieveFileBased) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SrvHashRetrieveFileBased) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FileDataOffset"
+	}
+	if off < 16 {
+		return "FileDataLength"
+	}
+	if off < 20 {
+		return "BufferLength"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Buffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SrvHashRetrieveFileBased) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1347,6 +1568,32 @@ func (m *NetworkInterfaceInfo) appendTo(b []byte, shift int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NetworkInterfaceInfo) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Next"
+	}
+	if off < 8 {
+		return "IfIndex"
+	}
+	if off < 12 {
+		return "Capability"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "LinkSpeed"
+	}
+	if off < 152 {
+		return "SockAddrStorage." + m.SockAddrStorage.FieldAt(off-24)
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1552,6 +1799,20 @@ func (m *SockaddrStorage) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SockaddrStorage) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "Family"
+	}
+	if off < 128 {
+		return "Buffer"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SockaddrStorage) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1594,6 +1855,23 @@ func (m *SockaddrIn) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, m.IPv4Address[:]...)
 	b = append(b, m.Reserved[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SockaddrIn) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "Port"
+	}
+	if off < 6 {
+		return "IPv4Address"
+	}
+	if off < 14 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1643,6 +1921,26 @@ func (m *SockaddrIn6) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SockaddrIn6) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "Port"
+	}
+	if off < 6 {
+		return "FlowInfo"
+	}
+	if off < 22 {
+		return "IPv6Address"
+	}
+	if off < 26 {
+		return "ScopeId"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SockaddrIn6) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1688,6 +1986,26 @@ func (m *ValidateNegotiateInfoResponse) appendTo(b []byte, shift int) ([]byte, e
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.SecurityMode))
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Dialect))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ValidateNegotiateInfoResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Capabilities"
+	}
+	if off < 20 {
+		return "Guid"
+	}
+	if off < 22 {
+		return "SecurityMode"
+	}
+	if off < 24 {
+		return "Dialect"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1777,6 +2095,24 @@ func (m *ReqGetDfsReferral) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ReqGetDfsReferral) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "MaxReferralLevel"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "RequestFileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1871,6 +2207,30 @@ func (m *ReqGetDfsReferralEx) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ReqGetDfsReferralEx) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "MaxReferralLevel"
+	}
+	if off < 4 {
+		return "RequestFlags"
+	}
+	if off < 8 {
+		return "RequestDataLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "RequestData"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1989,6 +2349,27 @@ func (m *ReqGetDfsReferralExData) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ReqGetDfsReferralExData) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "RequestFileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "RequestFileName"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "SiteNameData"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ReqGetDfsReferralExData) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2075,6 +2456,24 @@ func (m *DfsSiteName) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DfsSiteName) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "SiteNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SiteName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2172,6 +2571,30 @@ func (m *RespGetDfsReferral) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *RespGetDfsReferral) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "PathConsumed"
+	}
+	if off < 4 {
+		return "NumberOfReferrals"
+	}
+	if off < 8 {
+		return "ReferralHeaderFlags"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ReferralEntries"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *RespGetDfsReferral) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2219,6 +2642,26 @@ func (m *DfsReferralEntryHeader) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DfsReferralEntryHeader) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "VersionNumber"
+	}
+	if off < 4 {
+		return "Size"
+	}
+	if off < 6 {
+		return "ServerType"
+	}
+	if off < 8 {
+		return "ReferralEntryFlags"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *DfsReferralEntryHeader) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2264,6 +2707,26 @@ func (m *Smb2DuplicateExtentsData) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.TargetFileOffset))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.ByteCount))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *Smb2DuplicateExtentsData) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "SourceFileID"
+	}
+	if off < 24 {
+		return "SourceFileOffset"
+	}
+	if off < 32 {
+		return "TargetFileOffset"
+	}
+	if off < 40 {
+		return "ByteCount"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2321,6 +2784,35 @@ func (m *Smb2DuplicateExtentsDataEx) appendTo(b []byte, shift int) ([]byte, erro
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *Smb2DuplicateExtentsDataEx) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "StructureSize"
+	}
+	if off < 24 {
+		return "SourceFileID"
+	}
+	if off < 32 {
+		return "SourceFileOffset"
+	}
+	if off < 40 {
+		return "TargetFileOffset"
+	}
+	if off < 48 {
+		return "ByteCount"
+	}
+	if off < 52 {
+		return "Flags"
+	}
+	if off < 56 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2421,6 +2913,27 @@ func (m *FileLevelTrim) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileLevelTrim) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Key"
+	}
+	if off < 8 {
+		return "NumRanges"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Ranges"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileLevelTrim) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2460,6 +2973,20 @@ func (m *FileLevelTrimRange) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Offset))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Length))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileLevelTrimRange) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Offset"
+	}
+	if off < 16 {
+		return "Length"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2630,6 +3157,17 @@ func (m *FileLevelTrimOutput) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileLevelTrimOutput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NumRangesProcessed"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileLevelTrimOutput) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2666,6 +3204,17 @@ func (m *CompressionStateBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.CompressionState))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CompressionStateBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "CompressionState"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2718,6 +3267,29 @@ func (m *FsctlGetIntegrityInformationBuffer) appendTo(b []byte, shift int) ([]by
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlGetIntegrityInformationBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "ChecksumAlgorithm"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 12 {
+		return "ChecksumChunkSizeInBytes"
+	}
+	if off < 16 {
+		return "ClusterSizeInBytes"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlGetIntegrityInformationBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2760,6 +3332,23 @@ func (m *FsctlSetIntegrityInformationBuffer) appendTo(b []byte, shift int) ([]by
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlSetIntegrityInformationBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "ChecksumAlgorithm"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2815,6 +3404,32 @@ func (m *FsctlSetIntegrityInformationBufferEx) appendTo(b []byte, shift int) ([]
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlSetIntegrityInformationBufferEx) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "EnableIntegrity"
+	}
+	if off < 2 {
+		return "KeepIntegrityStateUnchanged"
+	}
+	if off < 4 {
+		return "Reserved1"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 9 {
+		return "Version"
+	}
+	if off < 16 {
+		return "Reserved2"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlSetIntegrityInformationBufferEx) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2860,6 +3475,26 @@ func (m *StorageOffloadToken) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, m.TokenIdLength[:]...)
 	b = append(b, m.TokenId[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *StorageOffloadToken) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "TokenType"
+	}
+	if off < 6 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "TokenIdLength"
+	}
+	if off < 512 {
+		return "TokenId"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -2915,6 +3550,32 @@ func (m *FsctlOffloadReadInput) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlOffloadReadInput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Size"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 12 {
+		return "TokenTimeToLive"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "FileOffset"
+	}
+	if off < 32 {
+		return "CopyLength"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlOffloadReadInput) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -2968,6 +3629,26 @@ func (m *FsctlOffloadReadOutput) appendTo(b []byte, shift int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlOffloadReadOutput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Size"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 16 {
+		return "TransferLength"
+	}
+	if off < 528 {
+		return "Token." + m.Token.FieldAt(off-16)
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3031,6 +3712,32 @@ func (m *FsctlOffloadWriteInput) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlOffloadWriteInput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Size"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 16 {
+		return "FileOffset"
+	}
+	if off < 24 {
+		return "CopyLength"
+	}
+	if off < 32 {
+		return "TransferOffset"
+	}
+	if off < 544 {
+		return "Token." + m.Token.FieldAt(off-32)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlOffloadWriteInput) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3073,6 +3780,23 @@ func (m *FsctlOffloadWriteOutput) appendTo(b []byte, shift int) ([]byte, error) 
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LengthWritten))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlOffloadWriteOutput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Size"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 16 {
+		return "LengthWritten"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3173,6 +3897,33 @@ func (m *FsctlPipePeekReply) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlPipePeekReply) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NamedPipeState"
+	}
+	if off < 8 {
+		return "ReadDataAvailable"
+	}
+	if off < 12 {
+		return "NumberOfMessages"
+	}
+	if off < 16 {
+		return "MessageLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Data"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlPipePeekReply) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3270,6 +4021,33 @@ func (m *FsctlPipeWaitRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlPipeWaitRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Timeout"
+	}
+	if off < 12 {
+		return "NameLength"
+	}
+	if off < 13 {
+		return "TimeoutSpecified"
+	}
+	if off < 14 {
+		return "Padding"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Name"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FsctlPipeWaitRequest) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3309,6 +4087,20 @@ func (m *FileAllocatedRangeBuffer) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.FileOffset))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Length))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileAllocatedRangeBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FileOffset"
+	}
+	if off < 16 {
+		return "Length"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3523,6 +4315,21 @@ func (m *QueryAllocatedRangesReply) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *QueryAllocatedRangesReply) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Ranges"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *QueryAllocatedRangesReply) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3568,6 +4375,26 @@ func (m *FileRegionInput) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.DesiredUsage))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileRegionInput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FileOffset"
+	}
+	if off < 16 {
+		return "Length"
+	}
+	if off < 20 {
+		return "DesiredUsage"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3674,6 +4501,33 @@ func (m *FileRegionOutput) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileRegionOutput) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "TotalRegionEntryCount"
+	}
+	if off < 12 {
+		return "RegionEntryCount"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Region"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileRegionOutput) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3719,6 +4573,26 @@ func (m *FileRegionInfo) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.DesiredUsage))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileRegionInfo) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FileOffset"
+	}
+	if off < 16 {
+		return "Length"
+	}
+	if off < 20 {
+		return "DesiredUsage"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -3889,6 +4763,17 @@ func (m *FileSetSparseBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileSetSparseBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "SetSparse"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileSetSparseBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3930,6 +4815,20 @@ func (m *FileZeroDataInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileZeroDataInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "FileOffset"
+	}
+	if off < 16 {
+		return "BeyondFinalZero"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileZeroDataInformation) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -3968,6 +4867,17 @@ func (m *ExtendedInfo) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ExtendedInfo) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 48 {
+		return "ExtendedInfo"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ExtendedInfo) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -4004,6 +4914,17 @@ func (m *FsctlWriteUsnCloseRecordReply) appendTo(b []byte, shift int) ([]byte, e
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Usn))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FsctlWriteUsnCloseRecordReply) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Usn"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -87,6 +87,30 @@ func (m *FileNotifyInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileNotifyInformation) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "NextEntryOffset"
+	}
+	if off < 8 {
+		return "Action"
+	}
+	if off < 12 {
+		return "FileNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "FileName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *FileNotifyInformation) Decode(b []byte) error {
 	return m.decode(b, 0)

@@ -159,6 +159,30 @@ func (m *ReparseDataBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ReparseDataBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ReparseTag"
+	}
+	if off < 6 {
+		return "ReparseDataLength"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "DataBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ReparseDataBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -254,6 +278,33 @@ func (m *ReparseGuidDataBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ReparseGuidDataBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ReparseTag"
+	}
+	if off < 6 {
+		return "ReparseDataLength"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "ReparseGuid"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "DataBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -357,6 +408,36 @@ func (m *SymbolicLinkReparseBuffer) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SymbolicLinkReparseBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "SubstituteNameOffset"
+	}
+	if off < 4 {
+		return "SubstituteNameLength"
+	}
+	if off < 6 {
+		return "PrintNameOffset"
+	}
+	if off < 8 {
+		return "PrintNameLength"
+	}
+	if off < 12 {
+		return "Flags"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "PathBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SymbolicLinkReparseBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -455,6 +536,33 @@ func (m *MountPointReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *MountPointReparseBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "SubstituteNameOffset"
+	}
+	if off < 4 {
+		return "SubstituteNameLength"
+	}
+	if off < 6 {
+		return "PrintNameOffset"
+	}
+	if off < 8 {
+		return "PrintNameLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "PathBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *MountPointReparseBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -542,6 +650,24 @@ func (m *NfsReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NfsReparseBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Type"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "DataBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -633,6 +759,24 @@ func (m *LxSymlinkReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *LxSymlinkReparseBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Version"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Target"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *LxSymlinkReparseBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -672,6 +816,20 @@ func (m *FileObjectidBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, m.ObjectId[:]...)
 	b = append(b, m.ExtendedInfo[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileObjectidBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "ObjectId"
+	}
+	if off < 64 {
+		return "ExtendedInfo"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -719,6 +877,26 @@ func (m *FileObjectidBufferType1) appendTo(b []byte, shift int) ([]byte, error) 
 	b = append(b, m.BirthObjectId[:]...)
 	b = append(b, m.DomainId[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileObjectidBufferType1) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "ObjectId"
+	}
+	if off < 32 {
+		return "BirthVolumeId"
+	}
+	if off < 48 {
+		return "BirthObjectId"
+	}
+	if off < 64 {
+		return "DomainId"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

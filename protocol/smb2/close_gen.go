@@ -50,6 +50,26 @@ func (m *CloseRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *CloseRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *CloseRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -118,6 +138,44 @@ func (m *CloseResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.EndofFile))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.FileAttributes))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *CloseResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "AllocationSize"
+	}
+	if off < 56 {
+		return "EndofFile"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

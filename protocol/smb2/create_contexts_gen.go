@@ -309,6 +309,42 @@ func (m *CreateContext) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CreateContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Next"
+	}
+	if off < 6 {
+		return "NameOffset"
+	}
+	if off < 8 {
+		return "NameLength"
+	}
+	if off < 10 {
+		return "Reserved"
+	}
+	if off < 12 {
+		return "DataOffset"
+	}
+	if off < 16 {
+		return "DataLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Name"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Data"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *CreateContext) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -559,6 +595,21 @@ func (m *CreateEaBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CreateEaBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ExtendedAttributes"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *CreateEaBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -645,6 +696,21 @@ func (m *CreateSdBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CreateSdBuffer) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SecurityDescriptor"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *CreateSdBuffer) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -681,6 +747,17 @@ func (m *DurableHandleRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = append(b, m.DurableRequest[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "DurableRequest"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -729,6 +806,17 @@ func (m *DurableHandleReconnect) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleReconnect) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "Data." + m.Data.FieldAt(off-0)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *DurableHandleReconnect) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -765,6 +853,17 @@ func (m *QueryMaximalAccessRequest) appendTo(b []byte, shift int) ([]byte, error
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Timestamp))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *QueryMaximalAccessRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Timestamp"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -805,6 +904,17 @@ func (m *AllocationSizeContext) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AllocationSizeContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "AllocationSize"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *AllocationSizeContext) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -841,6 +951,17 @@ func (m *TimewarpToken) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Timestamp))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *TimewarpToken) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Timestamp"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -888,6 +1009,26 @@ func (m *LeaseContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.LeaseFlags))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LeaseDuration))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *LeaseContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "LeaseKey"
+	}
+	if off < 20 {
+		return "LeaseState"
+	}
+	if off < 24 {
+		return "LeaseFlags"
+	}
+	if off < 32 {
+		return "LeaseDuration"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -946,6 +1087,35 @@ func (m *LeaseContextV2) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *LeaseContextV2) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "LeaseKey"
+	}
+	if off < 20 {
+		return "LeaseState"
+	}
+	if off < 24 {
+		return "Flags"
+	}
+	if off < 32 {
+		return "LeaseDuration"
+	}
+	if off < 48 {
+		return "ParentLeaseKey"
+	}
+	if off < 50 {
+		return "Epoch"
+	}
+	if off < 52 {
+		return "Reserved"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *LeaseContextV2) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -991,6 +1161,26 @@ func (m *DurableHandleRequestV2) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Reserved))
 	b = append(b, m.CreateGuid[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleRequestV2) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Timeout"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 16 {
+		return "Reserved"
+	}
+	if off < 32 {
+		return "CreateGuid"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1045,6 +1235,23 @@ func (m *DurableHandleReconnectV2) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleReconnectV2) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 16 {
+		return "FileId." + m.FileId.FieldAt(off-0)
+	}
+	if off < 32 {
+		return "CreateGuid"
+	}
+	if off < 36 {
+		return "Flags"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *DurableHandleReconnectV2) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1088,6 +1295,23 @@ func (m *AppInstanceId) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved))
 	b = append(b, m.AppInstanceId[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AppInstanceId) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 20 {
+		return "AppInstanceId"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1139,6 +1363,29 @@ func (m *AppInstanceVersion) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.AppInstanceVersionHigh))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.AppInstanceVersionLow))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AppInstanceVersion) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Padding"
+	}
+	if off < 16 {
+		return "AppInstanceVersionHigh"
+	}
+	if off < 24 {
+		return "AppInstanceVersionLow"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1202,6 +1449,41 @@ func (m *SvhdxOpenDeviceContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.InitiatorHostNameLength))
 	b = append(b, m.InitiatorHostName[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SvhdxOpenDeviceContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Version"
+	}
+	if off < 5 {
+		return "HasInitiatorId"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "InitiatorId"
+	}
+	if off < 28 {
+		return "Flags"
+	}
+	if off < 32 {
+		return "OriginatorFlags"
+	}
+	if off < 40 {
+		return "OpenRequestId"
+	}
+	if off < 42 {
+		return "InitiatorHostNameLength"
+	}
+	if off < 168 {
+		return "InitiatorHostName"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1282,6 +1564,56 @@ func (m *SvhdxOpenDeviceContextV2) appendTo(b []byte, shift int) ([]byte, error)
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SvhdxOpenDeviceContextV2) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Version"
+	}
+	if off < 5 {
+		return "HasInitiatorId"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 24 {
+		return "InitiatorId"
+	}
+	if off < 28 {
+		return "Flags"
+	}
+	if off < 32 {
+		return "OriginatorFlags"
+	}
+	if off < 40 {
+		return "OpenRequestId"
+	}
+	if off < 42 {
+		return "InitiatorHostNameLength"
+	}
+	if off < 168 {
+		return "InitiatorHostName"
+	}
+	if off < 172 {
+		return "VirtualDiskPropertiesInitialized"
+	}
+	if off < 176 {
+		return "ServerServiceVersion"
+	}
+	if off < 180 {
+		return "VirtualSectorSize"
+	}
+	if off < 184 {
+		return "PhysicalSectorSize"
+	}
+	if off < 192 {
+		return "VirtualSize"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SvhdxOpenDeviceContextV2) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1318,6 +1650,17 @@ func (m *DurableHandleResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = append(b, m.Reserved[:]...)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1359,6 +1702,20 @@ func (m *QueryMaximalAccessResponse) appendTo(b []byte, shift int) ([]byte, erro
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.QueryStatus))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.MaximalAccess))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *QueryMaximalAccessResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "QueryStatus"
+	}
+	if off < 8 {
+		return "MaximalAccess"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1405,6 +1762,23 @@ func (m *QueryOnDiskIdResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *QueryOnDiskIdResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "DiskFileId"
+	}
+	if off < 16 {
+		return "VolumeId"
+	}
+	if off < 32 {
+		return "Reserved"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *QueryOnDiskIdResponse) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -1444,6 +1818,20 @@ func (m *DurableHandleResponseV2) appendTo(b []byte, shift int) ([]byte, error) 
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Timeout))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *DurableHandleResponseV2) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Timeout"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1491,6 +1879,26 @@ func (m *AaplServerQueryRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.RequestBitmap))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.ClientCapabilities))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AaplServerQueryRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "CommandCode"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "RequestBitmap"
+	}
+	if off < 24 {
+		return "ClientCapabilities"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -1594,6 +2002,39 @@ func (m *AaplServerQueryResponse) appendTo(b []byte, shift int) ([]byte, error) 
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *AaplServerQueryResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "CommandCode"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "ReplyBitmap"
+	}
+	if off < 24 {
+		return "ServerCaps"
+	}
+	if off < 32 {
+		return "VolumeCaps"
+	}
+	if off < 36 {
+		return "ModelStringLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ModelString"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -183,6 +183,69 @@ func (m *CreateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *CreateRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "SecurityFlags"
+	}
+	if off < 4 {
+		return "RequestedOplockLevel"
+	}
+	if off < 8 {
+		return "ImpersonationLevel"
+	}
+	if off < 16 {
+		return "SmbCreateFlags"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	if off < 28 {
+		return "DesiredAccess"
+	}
+	if off < 32 {
+		return "FileAttributes"
+	}
+	if off < 36 {
+		return "ShareAccess"
+	}
+	if off < 40 {
+		return "CreateDisposition"
+	}
+	if off < 44 {
+		return "CreateOptions"
+	}
+	if off < 46 {
+		return "NameOffset"
+	}
+	if off < 48 {
+		return "NameLength"
+	}
+	if off < 52 {
+		return "CreateContextsOffset"
+	}
+	if off < 56 {
+		return "CreateContextsLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Name"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "CreateContexts"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *CreateRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -340,6 +403,66 @@ func (m *CreateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *CreateResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "OplockLevel"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "CreateAction"
+	}
+	if off < 16 {
+		return "CreationTime"
+	}
+	if off < 24 {
+		return "LastAccessTime"
+	}
+	if off < 32 {
+		return "LastWriteTime"
+	}
+	if off < 40 {
+		return "ChangeTime"
+	}
+	if off < 48 {
+		return "AllocationSize"
+	}
+	if off < 56 {
+		return "EndofFile"
+	}
+	if off < 60 {
+		return "FileAttributes"
+	}
+	if off < 64 {
+		return "Reserved2"
+	}
+	if off < 80 {
+		return "FileId." + m.FileId.FieldAt(off-64)
+	}
+	if off < 84 {
+		return "CreateContextsOffset"
+	}
+	if off < 88 {
+		return "CreateContextsLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "CreateContexts"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -91,6 +91,33 @@ func (m *ErrorResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *ErrorResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "ErrorContextCount"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "ByteCount"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ErrorData"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *ErrorResponse) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -184,6 +211,27 @@ func (m *ErrorContext) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ErrorContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ErrorDataLength"
+	}
+	if off < 8 {
+		return "ErrorId"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ErrorContextData"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -436,6 +484,51 @@ func (m *SymlinkErrorResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SymlinkErrorResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "SymLinkLength"
+	}
+	if off < 8 {
+		return "SymLinkErrorTag"
+	}
+	if off < 12 {
+		return "ReparseTag"
+	}
+	if off < 14 {
+		return "ReparseDataLength"
+	}
+	if off < 16 {
+		return "UnparsedPathLength"
+	}
+	if off < 18 {
+		return "SubstituteNameOffset"
+	}
+	if off < 20 {
+		return "SubstituteNameLength"
+	}
+	if off < 22 {
+		return "PrintNameOffset"
+	}
+	if off < 24 {
+		return "PrintNameLength"
+	}
+	if off < 28 {
+		return "Flags"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "PathBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *SymlinkErrorResponse) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -593,6 +686,45 @@ func (m *ShareRedirectErrorContext) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *ShareRedirectErrorContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "StructureSize"
+	}
+	if off < 8 {
+		return "NotificationType"
+	}
+	if off < 12 {
+		return "ResourceNameOffset"
+	}
+	if off < 16 {
+		return "ResourceNameLength"
+	}
+	if off < 18 {
+		return "Reserved"
+	}
+	if off < 20 {
+		return "TargetType"
+	}
+	if off < 24 {
+		return "IPAddrCount"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "IPAddrMoveList"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "ResourceName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *ShareRedirectErrorContext) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -647,6 +779,34 @@ func (m *MoveDstIpAddr) appendTo(b []byte, shift int) ([]byte, error) {
 		b = append(b, m.IPv6Address[:]...)
 	}
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *MoveDstIpAddr) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Type"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 24 {
+		if m.Type == 0x1 {
+			if off < 12 {
+				return "IPv4Address"
+			}
+			if off < 24 {
+				return "Reserved2"
+			}
+		} else {
+			if off < 24 {
+				return "IPv6Address"
+			}
+		}
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

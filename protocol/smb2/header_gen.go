@@ -90,6 +90,72 @@ func (m *Header) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *Header) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ProtocolId"
+	}
+	if off < 6 {
+		return "StructureSize"
+	}
+	if off < 8 {
+		return "CreditCharge"
+	}
+	if off < 12 {
+		if (m.Flags & FlagsServerToRedir) == FlagsServerToRedir {
+			if off < 12 {
+				return "Status"
+			}
+		} else {
+			if off < 10 {
+				return "ChannelSequence"
+			}
+			if off < 12 {
+				return "Reserved"
+			}
+		}
+	}
+	if off < 14 {
+		return "Command"
+	}
+	if off < 16 {
+		return "Credits"
+	}
+	if off < 20 {
+		return "Flags"
+	}
+	if off < 24 {
+		return "NextCommand"
+	}
+	if off < 32 {
+		return "MessageId"
+	}
+	if off < 40 {
+		if (m.Flags & FlagsAsyncCommand) == FlagsAsyncCommand {
+			if off < 40 {
+				return "AsyncId"
+			}
+		} else {
+			if off < 36 {
+				return "ProcessId"
+			}
+			if off < 40 {
+				return "TreeId"
+			}
+		}
+	}
+	if off < 48 {
+		return "SessionId"
+	}
+	if off < 64 {
+		return "Signature"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *Header) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -129,6 +195,20 @@ func (m *FileId) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Persistent))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Volatile))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *FileId) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 8 {
+		return "Persistent"
+	}
+	if off < 16 {
+		return "Volatile"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

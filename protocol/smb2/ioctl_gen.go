@@ -178,6 +178,60 @@ func (m *IoctlRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *IoctlRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "CtlCode"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	if off < 28 {
+		return "InputOffset"
+	}
+	if off < 32 {
+		return "InputCount"
+	}
+	if off < 36 {
+		return "MaxInputResponse"
+	}
+	if off < 40 {
+		return "OutputOffset"
+	}
+	if off < 44 {
+		return "OutputCount"
+	}
+	if off < 48 {
+		return "MaxOutputResponse"
+	}
+	if off < 52 {
+		return "Flags"
+	}
+	if off < 56 {
+		return "Reserved2"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Input"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Output"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *IoctlRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -359,6 +413,54 @@ func (m *IoctlResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *IoctlResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "CtlCode"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	if off < 28 {
+		return "InputOffset"
+	}
+	if off < 32 {
+		return "InputCount"
+	}
+	if off < 36 {
+		return "OutputOffset"
+	}
+	if off < 40 {
+		return "OutputCount"
+	}
+	if off < 44 {
+		return "Flags"
+	}
+	if off < 48 {
+		return "Reserved2"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Input"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Output"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

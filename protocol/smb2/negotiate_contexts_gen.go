@@ -87,6 +87,30 @@ func (m *NegotiateContext) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NegotiateContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "ContextType"
+	}
+	if off < 4 {
+		return "DataLength"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Data"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *NegotiateContext) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -339,6 +363,30 @@ func (m *PreauthIntegrityCapabilities) appendTo(b []byte, shift int) ([]byte, er
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *PreauthIntegrityCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "HashAlgorithmCount"
+	}
+	if off < 4 {
+		return "SaltLength"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "HashAlgorithms"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "Salt"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *PreauthIntegrityCapabilities) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -427,6 +475,24 @@ func (m *EncryptionCapabilities) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *EncryptionCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "CipherCount"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Ciphers"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -525,6 +591,30 @@ func (m *CompressionCapabilities) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CompressionCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "CompressionAlgorithmCount"
+	}
+	if off < 4 {
+		return "Padding"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "CompressionAlgorithms"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *CompressionCapabilities) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -611,6 +701,21 @@ func (m *NetnameNegotiateContextId) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NetnameNegotiateContextId) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "NetName"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *NetnameNegotiateContextId) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -647,6 +752,17 @@ func (m *TransportCapabilities) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *TransportCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -745,6 +861,30 @@ func (m *RdmaTransformCapabilities) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *RdmaTransformCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "TransformCount"
+	}
+	if off < 4 {
+		return "Reserved1"
+	}
+	if off < 8 {
+		return "Reserved2"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "RDMATransformIds"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *RdmaTransformCapabilities) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -833,6 +973,24 @@ func (m *SigningCapabilities) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *SigningCapabilities) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "SigningAlgorithmCount"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SigningAlgorithms"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -159,6 +159,51 @@ func (m *NegotiateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *NegotiateRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "DialectCount"
+	}
+	if off < 6 {
+		return "SecurityMode"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	if off < 12 {
+		return "Capabilities"
+	}
+	if off < 28 {
+		return "ClientGuid"
+	}
+	if off < 32 {
+		return "NegotiateContextOffset"
+	}
+	if off < 34 {
+		return "NegotiateContextCount"
+	}
+	if off < 36 {
+		return "Reserved2"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Dialects"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "NegotiateContexts"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *NegotiateRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -354,6 +399,66 @@ func (m *NegotiateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *NegotiateResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "SecurityMode"
+	}
+	if off < 6 {
+		return "DialectRevision"
+	}
+	if off < 8 {
+		return "NegotiateContextCount"
+	}
+	if off < 24 {
+		return "ServerGuid"
+	}
+	if off < 28 {
+		return "Capabilities"
+	}
+	if off < 32 {
+		return "MaxTransactSize"
+	}
+	if off < 36 {
+		return "MaxReadSize"
+	}
+	if off < 40 {
+		return "MaxWriteSize"
+	}
+	if off < 48 {
+		return "SystemTime"
+	}
+	if off < 56 {
+		return "ServerStartTime"
+	}
+	if off < 58 {
+		return "SecurityBufferOffset"
+	}
+	if off < 60 {
+		return "SecurityBufferLength"
+	}
+	if off < 64 {
+		return "NegotiateContextOffset"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SecurityBuffer"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "NegotiateContexts"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -88,6 +88,30 @@ func (m *ServerToClientNotification) appendTo(b []byte, shift int) ([]byte, erro
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *ServerToClientNotification) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "NotificationType"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Notification"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *ServerToClientNotification) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -128,6 +152,17 @@ func (m *NotifySessionClosed) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *NotifySessionClosed) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -51,6 +51,29 @@ func (m *OplockBreakNotification) appendTo(b []byte, shift int) ([]byte, error) 
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *OplockBreakNotification) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "OplockLevel"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Reserved2"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *OplockBreakNotification) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -118,6 +141,41 @@ func (m *LeaseBreakNotification) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *LeaseBreakNotification) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "NewEpoch"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 24 {
+		return "LeaseKey"
+	}
+	if off < 28 {
+		return "CurrentLeaseState"
+	}
+	if off < 32 {
+		return "NewLeaseState"
+	}
+	if off < 36 {
+		return "BreakReason"
+	}
+	if off < 40 {
+		return "AccessMaskHint"
+	}
+	if off < 44 {
+		return "ShareMaskHint"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *LeaseBreakNotification) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -181,6 +239,29 @@ func (m *OplockBreakAcknowledgment) appendTo(b []byte, shift int) ([]byte, error
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *OplockBreakAcknowledgment) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "OplockLevel"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Reserved2"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *OplockBreakAcknowledgment) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -237,6 +318,32 @@ func (m *LeaseBreakAcknowledgment) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.LeaseState))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LeaseDuration))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *LeaseBreakAcknowledgment) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 24 {
+		return "LeaseKey"
+	}
+	if off < 28 {
+		return "LeaseState"
+	}
+	if off < 36 {
+		return "LeaseDuration"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
@@ -302,6 +409,29 @@ func (m *OplockBreakResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *OplockBreakResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "OplockLevel"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Reserved2"
+	}
+	if off < 24 {
+		return "FileId." + m.FileId.FieldAt(off-8)
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *OplockBreakResponse) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -358,6 +488,32 @@ func (m *LeaseBreakResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.LeaseState))
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.LeaseDuration))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *LeaseBreakResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Flags"
+	}
+	if off < 24 {
+		return "LeaseKey"
+	}
+	if off < 28 {
+		return "LeaseState"
+	}
+	if off < 36 {
+		return "LeaseDuration"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -131,6 +131,51 @@ func (m *QueryInfoRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *QueryInfoRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "InfoType"
+	}
+	if off < 4 {
+		return "FileInfoClass"
+	}
+	if off < 8 {
+		return "OutputBufferLength"
+	}
+	if off < 10 {
+		return "InputBufferOffset"
+	}
+	if off < 12 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "InputBufferLength"
+	}
+	if off < 20 {
+		return "AdditionalInformation"
+	}
+	if off < 24 {
+		return "Flags"
+	}
+	if off < 40 {
+		return "FileId." + m.FileId.FieldAt(off-24)
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "InputBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *QueryInfoRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -237,6 +282,39 @@ func (m *QueryQuotaInfo) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *QueryQuotaInfo) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "ReturnSingle"
+	}
+	if off < 2 {
+		return "RestartScan"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "SidListLength"
+	}
+	if off < 12 {
+		return "StartSidLength"
+	}
+	if off < 16 {
+		return "StartSidOffset"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SidBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -346,6 +424,30 @@ func (m *QueryInfoResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *QueryInfoResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "OutputBufferOffset"
+	}
+	if off < 8 {
+		return "OutputBufferLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "OutputBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -133,6 +133,54 @@ func (m *ReadRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *ReadRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "Padding"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "Length"
+	}
+	if off < 16 {
+		return "Offset"
+	}
+	if off < 32 {
+		return "FileId." + m.FileId.FieldAt(off-16)
+	}
+	if off < 36 {
+		return "MinimumCount"
+	}
+	if off < 40 {
+		return "Channel"
+	}
+	if off < 44 {
+		return "RemainingBytes"
+	}
+	if off < 46 {
+		return "ReadChannelInfoOffset"
+	}
+	if off < 48 {
+		return "ReadChannelInfoLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "ReadChannelInfo"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *ReadRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -253,6 +301,39 @@ func (m *ReadResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *ReadResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "DataOffset"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "DataLength"
+	}
+	if off < 12 {
+		return "DataRemaining"
+	}
+	if off < 16 {
+		return "Flags"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Data"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -116,6 +116,45 @@ func (m *SessionSetupRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *SessionSetupRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "Flags"
+	}
+	if off < 4 {
+		return "SecurityMode"
+	}
+	if off < 8 {
+		return "Capabilities"
+	}
+	if off < 12 {
+		return "Channel"
+	}
+	if off < 14 {
+		return "SecurityBufferOffset"
+	}
+	if off < 16 {
+		return "SecurityBufferLength"
+	}
+	if off < 24 {
+		return "PreviousSessionId"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SecurityBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *SessionSetupRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -230,6 +269,33 @@ func (m *SessionSetupResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *SessionSetupResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "SessionFlags"
+	}
+	if off < 6 {
+		return "SecurityBufferOffset"
+	}
+	if off < 8 {
+		return "SecurityBufferLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "SecurityBuffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -125,6 +125,45 @@ func (m *SetInfoRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *SetInfoRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "InfoType"
+	}
+	if off < 4 {
+		return "FileInfoClass"
+	}
+	if off < 8 {
+		return "BufferLength"
+	}
+	if off < 10 {
+		return "BufferOffset"
+	}
+	if off < 12 {
+		return "Reserved"
+	}
+	if off < 16 {
+		return "AdditionalInformation"
+	}
+	if off < 32 {
+		return "FileId." + m.FileId.FieldAt(off-16)
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Buffer"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *SetInfoRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -165,6 +204,17 @@ func (m *SetInfoResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	b = binary.LittleEndian.AppendUint16(b, uint16(0x2))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *SetInfoResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

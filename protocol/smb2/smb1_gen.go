@@ -124,6 +124,63 @@ func (m *Smb1NegotiateRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *Smb1NegotiateRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "Protocol"
+	}
+	if off < 5 {
+		return "Command"
+	}
+	if off < 9 {
+		return "Status"
+	}
+	if off < 10 {
+		return "Flags"
+	}
+	if off < 12 {
+		return "Flags2"
+	}
+	if off < 14 {
+		return "PidHigh"
+	}
+	if off < 22 {
+		return "SecurityFeatures"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	if off < 26 {
+		return "Tid"
+	}
+	if off < 28 {
+		return "PidLow"
+	}
+	if off < 30 {
+		return "Uid"
+	}
+	if off < 32 {
+		return "Mid"
+	}
+	if off < 33 {
+		return "WordCount"
+	}
+	if off < 35 {
+		return "ByteCount"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Dialects"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *Smb1NegotiateRequest) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -208,6 +265,24 @@ func (m *Smb1Dialect) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *Smb1Dialect) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "BufferFormat"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "DialectString"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -49,6 +49,35 @@ func (m *TransformHeader) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *TransformHeader) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ProtocolId"
+	}
+	if off < 20 {
+		return "Signature"
+	}
+	if off < 36 {
+		return "Nonce"
+	}
+	if off < 40 {
+		return "OriginalMessageSize"
+	}
+	if off < 42 {
+		return "Reserved"
+	}
+	if off < 44 {
+		return "Flags"
+	}
+	if off < 52 {
+		return "SessionId"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *TransformHeader) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -107,6 +136,37 @@ func (m *CompressionTransformHeader) appendTo(b []byte, shift int) ([]byte, erro
 		b = binary.LittleEndian.AppendUint32(b, uint32(m.Offset))
 	}
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CompressionTransformHeader) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 4 {
+		return "ProtocolId"
+	}
+	if off < 8 {
+		return "OriginalCompressedSegmentSize"
+	}
+	if off < 10 {
+		return "CompressionAlgorithm"
+	}
+	if off < 12 {
+		return "Flags"
+	}
+	if off < 16 {
+		if (m.Flags & CompressionFlagChained) == CompressionFlagChained {
+			if off < 16 {
+				return "Length"
+			}
+		} else {
+			if off < 16 {
+				return "Offset"
+			}
+		}
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -201,6 +261,30 @@ func (m *CompressionPayloadHeader) appendTo(b []byte, shift int) ([]byte, error)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *CompressionPayloadHeader) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "CompressionAlgorithm"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 8 {
+		return "Length"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Payload"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -380,6 +464,26 @@ func (m *PatternV1Payload) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved2))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Repetitions))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *PatternV1Payload) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 1 {
+		return "Pattern"
+	}
+	if off < 2 {
+		return "Reserved1"
+	}
+	if off < 4 {
+		return "Reserved2"
+	}
+	if off < 8 {
+		return "Repetitions"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.

@@ -106,6 +106,33 @@ func (m *TreeConnectRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *TreeConnectRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 6 {
+		return "PathOffset"
+	}
+	if off < 8 {
+		return "PathLength"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Path"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *TreeConnectRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -279,6 +306,45 @@ func (m *TreeConnectRequestExtended) appendTo(b []byte, shift int) ([]byte, erro
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *TreeConnectRequestExtended) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Flags"
+	}
+	if off < 6 {
+		return "PathOffset"
+	}
+	if off < 8 {
+		return "PathLength"
+	}
+	if off < 12 {
+		return "TreeConnectContextOffset"
+	}
+	if off < 14 {
+		return "TreeConnectContextCount"
+	}
+	if off < 24 {
+		return "Reserved"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "PathName"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "TreeConnectContexts"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *TreeConnectRequestExtended) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -375,6 +441,30 @@ func (m *TreeConnectContext) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *TreeConnectContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "ContextType"
+	}
+	if off < 4 {
+		return "DataLength"
+	}
+	if off < 8 {
+		return "Reserved"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Data"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
@@ -644,6 +734,63 @@ func (m *RemotedIdentityTreeConnectContext) appendTo(b []byte, shift int) ([]byt
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *RemotedIdentityTreeConnectContext) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "TicketType"
+	}
+	if off < 4 {
+		return "TicketSize"
+	}
+	if off < 6 {
+		return "User"
+	}
+	if off < 8 {
+		return "UserName"
+	}
+	if off < 10 {
+		return "Domain"
+	}
+	if off < 12 {
+		return "Groups"
+	}
+	if off < 14 {
+		return "RestrictedGroups"
+	}
+	if off < 16 {
+		return "Privileges"
+	}
+	if off < 18 {
+		return "PrimaryGroup"
+	}
+	if off < 20 {
+		return "Owner"
+	}
+	if off < 22 {
+		return "DefaultDacl"
+	}
+	if off < 24 {
+		return "DeviceGroups"
+	}
+	if off < 26 {
+		return "UserClaims"
+	}
+	if off < 28 {
+		return "DeviceClaims"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "TicketInfo"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *RemotedIdentityTreeConnectContext) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -732,6 +879,24 @@ func (m *BlobData) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the structure).
+func (m *BlobData) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "BlobSize"
+	}
+	l := m.layout(0)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "BlobData"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from b, where b[0] is the first byte of the structure. Slices in m alias b.
 func (m *BlobData) Decode(b []byte) error {
 	return m.decode(b, 0)
@@ -784,6 +949,32 @@ func (m *TreeConnectResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Capabilities))
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.MaximalAccess))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *TreeConnectResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 3 {
+		return "ShareType"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "ShareFlags"
+	}
+	if off < 12 {
+		return "Capabilities"
+	}
+	if off < 16 {
+		return "MaximalAccess"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.

@@ -171,6 +171,54 @@ func (m *WriteRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	return b, nil
 }
 
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *WriteRequest) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "DataOffset"
+	}
+	if off < 8 {
+		return "Length"
+	}
+	if off < 16 {
+		return "Offset"
+	}
+	if off < 32 {
+		return "FileId." + m.FileId.FieldAt(off-16)
+	}
+	if off < 36 {
+		return "Channel"
+	}
+	if off < 40 {
+		return "RemainingBytes"
+	}
+	if off < 42 {
+		return "WriteChannelInfoOffset"
+	}
+	if off < 44 {
+		return "WriteChannelInfoLength"
+	}
+	if off < 48 {
+		return "Flags"
+	}
+	l := m.layout(64)
+	if l.n[0] > 0 && off >= l.at[0] && off < l.at[0]+l.n[0] {
+		return "Data"
+	}
+	if l.n[1] > 0 && off >= l.at[1] && off < l.at[1]+l.n[1] {
+		return "WriteChannelInfo"
+	}
+	if off < l.end {
+		return "(padding)"
+	}
+	return "(after the structure)"
+}
+
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
 func (m *WriteRequest) Decode(pdu []byte, hdr int) error {
 	if hdr < 0 || hdr > len(pdu)-64 {
@@ -227,6 +275,32 @@ func (m *WriteResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.WriteChannelInfoOffset))
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.WriteChannelInfoLength))
 	return b, nil
+}
+
+// FieldAt names the field that holds byte off of the encoding (counted from the start of the body).
+func (m *WriteResponse) FieldAt(off int) string {
+	if off < 0 {
+		return ""
+	}
+	if off < 2 {
+		return "StructureSize"
+	}
+	if off < 4 {
+		return "Reserved"
+	}
+	if off < 8 {
+		return "Count"
+	}
+	if off < 12 {
+		return "Remaining"
+	}
+	if off < 14 {
+		return "WriteChannelInfoOffset"
+	}
+	if off < 16 {
+		return "WriteChannelInfoLength"
+	}
+	return "(after the structure)"
 }
 
 // Decode fills m from the body of the message pdu[hdr:], whose 64-byte SMB2 header starts at hdr; pdu ends where the message ends. Slices in m alias pdu.
