@@ -5,7 +5,11 @@ FUZZTIME ?= 10s
 FUZZPKGS ?= ./fuzz/ ./pcaps/...
 GENERATED_DIRS := protocol backends fuzz server tools pcaps
 
-.PHONY: help generate check-generate test test-race fuzz bench fmt vet
+# captures the replay reads: ours, the public corpus beside the repository, and $SMBVFS_PCAPS
+PCAP_DIRS = pcaps ../shared/pcaps $(subst :, ,$(SMBVFS_PCAPS))
+PCAP_FILES = $(wildcard $(foreach d,$(PCAP_DIRS),$(d)/*.pcap $(d)/*.pcapng $(d)/*.cap))
+
+.PHONY: help generate check-generate test test-race fuzz bench fmt vet replay
 
 help:
 	@echo "make generate        regenerate protocol/ from spec/ (and mocks)"
@@ -13,6 +17,7 @@ help:
 	@echo "make test            the whole test suite (what CI runs)"
 	@echo "make fuzz            run every fuzz target for FUZZTIME each (default $(FUZZTIME))"
 	@echo "make bench           codec benchmarks (ns/op, B/op, allocs/op)"
+	@echo "make replay          round trip of every capture in pcaps/, ../shared/pcaps and \$$SMBVFS_PCAPS"
 
 generate:
 	$(GO) run ./gen/cmd/smbgen
@@ -48,3 +53,6 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+replay:
+	$(GO) run ./tools/smbreplay roundtrip --expect pcaps/expected.tsv $(PCAP_FILES)

@@ -38,13 +38,16 @@ func captureFiles(t *testing.T) []string {
 }
 
 // TestRoundTrip decodes and re-encodes every SMB2 message of every capture. Messages that
-// are malformed on the wire and bytes the capture lost are listed in expectedFailures and
-// expectedProblems (roundtrip_expect_test.go) with the reason: each must happen exactly as
-// listed, and anything else fails the test.
+// are malformed on the wire and bytes the capture lost are listed in pcaps/expected.tsv with
+// the reason: each must happen exactly as listed, and anything else fails the test.
 func TestRoundTrip(t *testing.T) {
 	files := captureFiles(t)
 	if len(files) == 0 {
 		t.Fatalf("no captures found in %v: the public corpus is expected in ../shared/pcaps beside the repository", captureDirs())
+	}
+	expected, err := LoadExpectations(filepath.Join("..", "expected.tsv"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	var c Checker
 	seenFail := map[string]bool{}
@@ -63,32 +66,26 @@ func TestRoundTrip(t *testing.T) {
 		total.Lists += r.Lists
 		total.Payloads += r.Payloads
 		for _, fl := range r.Failures {
-			key := fmt.Sprintf("%s#%d#%d", fl.Capture, fl.Frame, fl.Index)
-			want, ok := expectedFailures[key]
-			switch {
-			case !ok:
-				t.Errorf("unexpected failure: %v", fl)
-			case !strings.Contains(fl.What+": "+fl.Err, want.match):
-				t.Errorf("failure %s: want an error matching %q, got %s: %s", key, want.match, fl.What, fl.Err)
+			if _, ok := Explained(expected, fl); !ok {
+				t.Errorf("unexpected failure (or one that no longer matches pcaps/expected.tsv): %v", fl)
 			}
-			seenFail[key] = true
+			seenFail[fl.Key()] = true
 		}
 		for _, p := range r.Problems {
 			key := fmt.Sprintf("%s#%d#%s", p.Capture, p.Frame, p.Kind)
-			if _, ok := expectedProblems[key]; !ok {
+			if e, ok := expected[key]; !ok || e.Kind != "problem" {
 				t.Errorf("unexpected capture problem: %v", p)
 			}
 			seenProb[key] = true
 		}
 	}
-	for key, want := range expectedFailures {
-		if !seenFail[key] && captureFound(files, key) {
-			t.Errorf("expected failure %s (%s) did not happen: remove it from the expectations", key, want.reason)
+	for key, e := range expected {
+		seen := seenFail[key]
+		if e.Kind == "problem" {
+			seen = seenProb[key]
 		}
-	}
-	for key, reason := range expectedProblems {
-		if !seenProb[key] && captureFound(files, key) {
-			t.Errorf("expected capture problem %s (%s) did not happen", key, reason)
+		if !seen && captureFound(files, key) {
+			t.Errorf("expected %s %s (%s) did not happen: remove it from pcaps/expected.tsv", e.Kind, key, e.Reason)
 		}
 	}
 	t.Logf("total: %d SMB2 messages, %d lists, %d payloads, %d transform headers round-tripped", total.SMB2, total.Lists, total.Payloads, total.Transform)

@@ -172,3 +172,28 @@ func PadFrom(b []byte, start, to int, raw []byte) []byte {
 	}
 	return Pad(b, to-from)
 }
+
+// String formats the elements in hex.
+func (a Uint16s) String() string { return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 4) }
+
+// String formats the elements in hex.
+func (a Uint32s) String() string { return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 8) }
+
+// String formats the elements in hex.
+func (a Uint64s) String() string { return formatArray(a.Len(), func(i int) uint64 { return a.At(i) }, 16) }
+
+func formatArray(n int, at func(int) uint64, digits int) string {
+	b := []byte{'['}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, "0x"...)
+		h := strconv.FormatUint(at(i), 16)
+		for j := len(h); j < digits; j++ {
+			b = append(b, '0')
+		}
+		b = append(b, h...)
+	}
+	return string(append(b, ']'))
+}
