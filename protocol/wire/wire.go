@@ -174,13 +174,19 @@ func PadFrom(b []byte, start, to int, raw []byte) []byte {
 }
 
 // String formats the elements in hex.
-func (a Uint16s) String() string { return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 4) }
+func (a Uint16s) String() string {
+	return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 4)
+}
 
 // String formats the elements in hex.
-func (a Uint32s) String() string { return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 8) }
+func (a Uint32s) String() string {
+	return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 8)
+}
 
 // String formats the elements in hex.
-func (a Uint64s) String() string { return formatArray(a.Len(), func(i int) uint64 { return a.At(i) }, 16) }
+func (a Uint64s) String() string {
+	return formatArray(a.Len(), func(i int) uint64 { return a.At(i) }, 16)
+}
 
 func formatArray(n int, at func(int) uint64, digits int) string {
 	b := []byte{'['}
