@@ -1,8 +1,8 @@
 # smbvfs — make targets. `make help` lists them.
 GO       ?= go
 FUZZTIME ?= 10s
-# packages holding fuzz targets (native go test -fuzz)
-FUZZPKGS ?= ./fuzz/ ./pcaps/...
+# packages holding fuzz targets (native go test -fuzz): every folder with a func Fuzz... test
+FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 GENERATED_DIRS := protocol backends fuzz server tools pcaps
 
 # captures the replay reads: ours, the public corpus beside the repository, and $SMBVFS_PCAPS
