@@ -64,7 +64,7 @@ var (
 // Signer signs and verifies SMB2 messages with one key. It is safe for concurrent use.
 type Signer struct {
 	alg  SigningAlgorithm
-	key  []byte      // HMAC-SHA256
+	key  []byte       // HMAC-SHA256
 	blk  cipher.Block // AES-CMAC
 	gcm  cipher.AEAD  // AES-GMAC
 	pool sync.Pool    // *signScratch

@@ -284,7 +284,7 @@ func TestDeriveKeysErrors(t *testing.T) {
 // of HMAC-SHA256(SessionKey, message with a zero Signature and the SIGNED flag).
 func TestHMACSHA256Signing(t *testing.T) {
 	key := unhex(t, "0123456789abcdef0123456789abcdef")
-	msg := unhex(t, blogGCM.finalResponse) // any SMB2 message will do
+	msg := unhex(t, blogGCM.finalResponse)       // any SMB2 message will do
 	binary.LittleEndian.PutUint16(msg[0x44:], 0) // not a 3.x message any more, it does not matter
 	s, err := NewSigner(HMACSHA256, key)
 	if err != nil {
