@@ -12,7 +12,6 @@ package ntfs
 import (
 	"context"
 
-	"github.com/smbvfs/smbvfs/backends/vfs"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
@@ -41,6 +40,31 @@ type Req struct {
 	Buf []byte
 	// MaxRead, MaxWrite, MaxTransact are the negotiated limits.
 	MaxRead, MaxWrite, MaxTransact int
+
+	// Set by the Tree (every method clears them first), read by the engine:
+
+	// ErrorData, when the returned status goes out as an SMB2 ERROR response, is its
+	// ErrorData (MS-SMB2 2.2.2): the 4-byte required buffer size of STATUS_BUFFER_TOO_SMALL
+	// for a security query (MS-SMB2 3.3.5.20.3). Dialect 3.1.1 wraps it in an error
+	// context; the engine does that.
+	ErrorData []byte
+	// BodyOnError asks the engine to send resp as the response body although the status
+	// is an error: FSCTL_SRV_COPYCHUNK answers STATUS_INVALID_PARAMETER with the server
+	// limits, and a failed copy with the progress made (MS-SMB2 3.3.5.15.6.1, .2).
+	BodyOnError bool
+}
+
+func (r *Req) reset() {
+	r.ErrorData = nil
+	r.BodyOnError = false
+}
+
+// ctx returns the request context (never nil).
+func (r *Req) ctx() context.Context {
+	if r.Ctx == nil {
+		return context.Background()
+	}
+	return r.Ctx
 }
 
 // A Share is one exported vfs.FS with its options and the state shared by every tree
@@ -75,4 +99,3 @@ type Req struct {
 // related compound, the engine replaces a FileId of all 0xFF bytes by the FileId of the
 // previous CREATE before calling.
 
-var _ = vfs.ErrNotExist
