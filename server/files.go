@@ -1,0 +1,338 @@
+package server
+
+import (
+	"encoding/binary"
+
+	"github.com/smbvfs/smbvfs/protocol/fscc"
+	"github.com/smbvfs/smbvfs/protocol/ntstatus"
+	"github.com/smbvfs/smbvfs/protocol/smb2"
+)
+
+// useFileID resolves the FileId of a request (MS-SMB2 3.3.5.2.7.2): in a related
+// operation all 0xFF bytes name the FileId of the previous operation, and fail with the
+// status of a CREATE that failed.
+func (c *conn) useFileID(fid *smb2.FileId) ntstatus.Status {
+	if *fid == anyFileID {
+		if !c.cur.related {
+			return ntstatus.StatusFileClosed
+		}
+		if c.cmp.createErr != 0 {
+			return c.cmp.createErr
+		}
+		if !c.cmp.haveFile {
+			return ntstatus.StatusFileClosed
+		}
+		*fid = c.cmp.fileID
+		return ntstatus.StatusSuccess
+	}
+	c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = *fid, true, 0
+	return ntstatus.StatusSuccess
+}
+
+// checkCharge checks the CreditCharge of a multi-credit request (MS-SMB2 3.3.5.2.5).
+func (c *conn) checkCharge(need int) ntstatus.Status {
+	if c.serverCaps&smb2.CapLargeMtu == 0 {
+		return ntstatus.StatusSuccess
+	}
+	charge := max(1, int(c.hdr.CreditCharge))
+	if charge < need {
+		return ntstatus.StatusInvalidParameter
+	}
+	return ntstatus.StatusSuccess
+}
+
+// fileTree returns the tree's file engine, nil for IPC$.
+func (c *conn) fileTree() fileTree { return c.cur.tree.ft }
+
+// Create handles SMB2 CREATE.
+func (c *conn) Create(call *smb2.Call, req *smb2.CreateRequest, resp *smb2.CreateResponse) ntstatus.Status {
+	ft := c.fileTree()
+	var st ntstatus.Status
+	if ft == nil {
+		st = ntstatus.StatusObjectNameNotFound // named pipes: not yet
+	} else {
+		st = ft.Create(&c.cur.r, req, resp)
+	}
+	if st == ntstatus.StatusSuccess {
+		c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = resp.FileId, true, 0
+	} else if !smb2.IsErrorResponse(smb2.CommandCreate, st) {
+		c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = resp.FileId, true, 0
+	} else {
+		c.cmp.haveFile, c.cmp.createErr = false, st
+	}
+	return st
+}
+
+// Close handles SMB2 CLOSE.
+func (c *conn) Close(call *smb2.Call, req *smb2.CloseRequest, resp *smb2.CloseResponse) ntstatus.Status {
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	return ft.Close(&c.cur.r, req, resp)
+}
+
+// Flush handles SMB2 FLUSH.
+func (c *conn) Flush(call *smb2.Call, req *smb2.FlushRequest, resp *smb2.FlushResponse) ntstatus.Status {
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	return ft.Flush(&c.cur.r, req, resp)
+}
+
+// Read handles SMB2 READ.
+func (c *conn) Read(call *smb2.Call, req *smb2.ReadRequest, resp *smb2.ReadResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if int(req.Length) > c.maxRead {
+		return ntstatus.StatusInvalidParameter
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	c.scratchFor(int(req.Length))
+	return ft.Read(&c.cur.r, req, resp)
+}
+
+// Write handles SMB2 WRITE.
+func (c *conn) Write(call *smb2.Call, req *smb2.WriteRequest, resp *smb2.WriteResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if len(req.Data) > c.maxWrite {
+		return ntstatus.StatusInvalidParameter
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	return ft.Write(&c.cur.r, req, resp)
+}
+
+// Lock handles SMB2 LOCK; a lock that may wait goes asynchronous.
+func (c *conn) Lock(call *smb2.Call, req *smb2.LockRequest, resp *smb2.LockResponse) ntstatus.Status {
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	blocking := false
+	for it := req.Locks.Iter(); it.Next(); {
+		f := it.Value().Flags
+		if f&smb2.LockFlagUnlock == 0 && f&smb2.LockFlagFailImmediately == 0 {
+			blocking = true
+		}
+	}
+	if !blocking {
+		return ft.Lock(&c.cur.r, req, resp)
+	}
+	return c.goAsync(lockWait, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
+		var rq smb2.LockRequest
+		var rs smb2.LockResponse
+		if err := rq.Decode(a.msg, 0); err != nil {
+			return ntstatus.StatusInvalidParameter, nil
+		}
+		rq.FileId = req.FileId
+		st := ft.Lock(&a.r, &rq, &rs)
+		return st, &rs
+	})
+}
+
+// QueryDirectory handles SMB2 QUERY_DIRECTORY.
+func (c *conn) QueryDirectory(call *smb2.Call, req *smb2.QueryDirectoryRequest, resp *smb2.QueryDirectoryResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	c.scratchFor(int(min(req.OutputBufferLength, uint32(c.maxTransact))))
+	return ft.QueryDirectory(&c.cur.r, req, resp)
+}
+
+// ChangeNotify handles SMB2 CHANGE_NOTIFY: it always goes asynchronous.
+func (c *conn) ChangeNotify(call *smb2.Call, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	fid := req.FileId
+	return c.goAsync(0, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
+		var rq smb2.ChangeNotifyRequest
+		var rs smb2.ChangeNotifyResponse
+		if err := rq.Decode(a.msg, 0); err != nil {
+			return ntstatus.StatusInvalidParameter, nil
+		}
+		rq.FileId = fid
+		st := ft.ChangeNotify(&a.r, &rq, &rs)
+		return st, &rs
+	})
+}
+
+// QueryInfo handles SMB2 QUERY_INFO.
+func (c *conn) QueryInfo(call *smb2.Call, req *smb2.QueryInfoRequest, resp *smb2.QueryInfoResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	c.scratchFor(int(min(req.OutputBufferLength, uint32(c.maxTransact))))
+	return ft.QueryInfo(&c.cur.r, req, resp)
+}
+
+// SetInfo handles SMB2 SET_INFO.
+func (c *conn) SetInfo(call *smb2.Call, req *smb2.SetInfoRequest, resp *smb2.SetInfoResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	return ft.SetInfo(&c.cur.r, req, resp)
+}
+
+// OplockBreak handles SMB2 OPLOCK_BREAK acknowledgments.
+func (c *conn) OplockBreak(call *smb2.Call, req *smb2.OplockBreakRequestForms, resp *smb2.OplockBreakResponseForms) ntstatus.Status {
+	if c.cur.tree == nil {
+		// The command does not need a tree by the table, but an acknowledgment names an open.
+		return ntstatus.StatusNetworkNameDeleted
+	}
+	if req.Size == 24 {
+		if st := c.useFileID(&req.OplockBreakAcknowledgment.FileId); st != 0 {
+			return st
+		}
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return ntstatus.StatusFileClosed
+	}
+	return ft.OplockBreak(&c.cur.r, req, resp)
+}
+
+// Ioctl handles SMB2 IOCTL: the server's own FSCTLs here, the rest in the file engine.
+func (c *conn) Ioctl(call *smb2.Call, req *smb2.IoctlRequest, resp *smb2.IoctlResponse) ntstatus.Status {
+	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+		return st
+	}
+	if int(req.MaxOutputResponse) > c.maxTransact || len(req.Input) > c.maxTransact {
+		return ntstatus.StatusInvalidParameter
+	}
+	resp.CtlCode = req.CtlCode
+	switch req.CtlCode {
+	case fscc.FsctlValidateNegotiateInfo:
+		return c.validateNegotiate(req, resp)
+	case fscc.FsctlQueryNetworkInterfaceInfo:
+		return c.networkInterfaces(req, resp)
+	}
+	if req.Flags&smb2.IoctlFlags(1) == 0 {
+		return ntstatus.StatusNotSupported // only FSCTLs, no device IOCTLs
+	}
+	if st := c.useFileID(&req.FileId); st != 0 {
+		return st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		if req.CtlCode == fscc.FsctlPipeTransceive || req.CtlCode == fscc.FsctlPipeWait || req.CtlCode == fscc.FsctlPipePeek {
+			return ntstatus.StatusNotSupported
+		}
+		return ntstatus.StatusFileClosed
+	}
+	resp.FileId = req.FileId
+	c.scratchFor(int(req.MaxOutputResponse))
+	return ft.Ioctl(&c.cur.r, req, resp)
+}
+
+// validateNegotiate answers FSCTL_VALIDATE_NEGOTIATE_INFO (MS-SMB2 3.3.5.15.12).
+func (c *conn) validateNegotiate(req *smb2.IoctlRequest, resp *smb2.IoctlResponse) ntstatus.Status {
+	if c.dialect == smb2.Dialect311 {
+		c.cur.disconnect = true
+		return ntstatus.StatusAccessDenied
+	}
+	if req.FileId != anyFileID {
+		return ntstatus.StatusInvalidParameter
+	}
+	var v fscc.ValidateNegotiateInfoRequest
+	if err := v.Decode(req.Input); err != nil {
+		c.cur.disconnect = true
+		return ntstatus.StatusInvalidParameter
+	}
+	if req.MaxOutputResponse < 24 {
+		c.cur.disconnect = true
+		return ntstatus.StatusInvalidParameter
+	}
+	var best smb2.Dialect
+	for i := 0; i < v.Dialects.Len(); i++ {
+		d := smb2.Dialect(v.Dialects.At(i))
+		if knownDialect(d) && d >= c.srv.opts.MinDialect && d <= c.srv.opts.MaxDialect && d > best {
+			best = d
+		}
+	}
+	if best != c.dialect || v.Guid != c.clientGuid || smb2.SecurityMode(v.SecurityMode) != c.clientSecMode ||
+		smb2.Capabilities(v.Capabilities) != c.clientCaps {
+		c.log.Warn("validate negotiate mismatch: dropping the connection")
+		c.cur.disconnect = true
+		return ntstatus.StatusAccessDenied
+	}
+	out := make([]byte, 24)
+	binary.LittleEndian.PutUint32(out, uint32(c.serverCaps))
+	copy(out[4:], c.srv.guid[:])
+	binary.LittleEndian.PutUint16(out[20:], uint16(c.serverSecMode))
+	binary.LittleEndian.PutUint16(out[22:], uint16(c.dialect))
+	resp.FileId = anyFileID
+	resp.Output = out
+	return ntstatus.StatusSuccess
+}
+
+// networkInterfaces answers FSCTL_QUERY_NETWORK_INTERFACE_INFO with the address the client
+// reached (MS-SMB2 3.3.5.15.11).
+func (c *conn) networkInterfaces(req *smb2.IoctlRequest, resp *smb2.IoctlResponse) ntstatus.Status {
+	if req.FileId != anyFileID {
+		return ntstatus.StatusInvalidParameter
+	}
+	out, st := localInterfaceInfo(c.nc.LocalAddr())
+	if st != 0 {
+		return st
+	}
+	if len(out) > int(req.MaxOutputResponse) {
+		return ntstatus.StatusBufferTooSmall
+	}
+	resp.FileId = anyFileID
+	resp.Output = out
+	return ntstatus.StatusSuccess
+}
