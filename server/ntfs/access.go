@@ -8,16 +8,16 @@ import (
 
 // Access rights of files and directories (MS-SMB2 2.2.13.1, MS-DTYP 2.4.3).
 const (
-	fileAllAccess     dtyp.AccessMask = 0x001F01FF
-	fileGenericRead   dtyp.AccessMask = 0x00120089
-	fileGenericWrite  dtyp.AccessMask = 0x00120116
-	fileGenericExec   dtyp.AccessMask = 0x001200A0
-	specificAndStd    dtyp.AccessMask = 0x001F01FF // the rights an open can hold
-	dataRead                          = dtyp.FileReadData | dtyp.FileExecute
-	dataWrite                         = dtyp.FileWriteData | dtyp.FileAppendData
-	changeRights                      = dtyp.FileWriteData | dtyp.FileAppendData | dtyp.FileWriteEa | dtyp.FileWriteAttributes | dtyp.Delete | dtyp.WriteDac | dtyp.WriteOwner | dtyp.FileDeleteChild
-	readOnlyMaximal                   = fileGenericRead | fileGenericExec
-	readOnlyAttrDenied                = dtyp.FileWriteData | dtyp.FileAppendData
+	fileAllAccess      dtyp.AccessMask = 0x001F01FF
+	fileGenericRead    dtyp.AccessMask = 0x00120089
+	fileGenericWrite   dtyp.AccessMask = 0x00120116
+	fileGenericExec    dtyp.AccessMask = 0x001200A0
+	specificAndStd     dtyp.AccessMask = 0x001F01FF // the rights an open can hold
+	dataRead                           = dtyp.FileReadData | dtyp.FileExecute
+	dataWrite                          = dtyp.FileWriteData | dtyp.FileAppendData
+	changeRights                       = dtyp.FileWriteData | dtyp.FileAppendData | dtyp.FileWriteEa | dtyp.FileWriteAttributes | dtyp.Delete | dtyp.WriteDac | dtyp.WriteOwner | dtyp.FileDeleteChild
+	readOnlyMaximal                    = fileGenericRead | fileGenericExec
+	readOnlyAttrDenied                 = dtyp.FileWriteData | dtyp.FileAppendData
 )
 
 // mapGeneric replaces the GENERIC_* bits by the file rights they stand for.

@@ -98,4 +98,3 @@ func (r *Req) ctx() context.Context {
 // FSCTL_QUERY_NETWORK_INTERFACE_INFO itself; every other IOCTL reaches Tree.Ioctl. In a
 // related compound, the engine replaces a FileId of all 0xFF bytes by the FileId of the
 // previous CREATE before calling.
-
