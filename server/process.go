@@ -39,6 +39,7 @@ type compoundState struct {
 	haveFile  bool
 	createErr ntstatus.Status // a failed CREATE: related operations on its FileId fail with it
 	prevErr   ntstatus.Status
+	invalid   bool // the first request of the chain claims to be related
 }
 
 // respElem is one response of the frame being built, at offset start of c.wbuf.
@@ -129,6 +130,12 @@ func (c *conn) handleSMB2(frame []byte, encSess *session) error {
 	if len(resp) == 0 {
 		return nil
 	}
+	if n > 1 {
+		// Every response of a compound is padded to 8 bytes, the last one too.
+		for (len(c.wbuf)-outHeadroom)%8 != 0 {
+			c.wbuf = append(c.wbuf, 0)
+		}
+	}
 	// Chain the responses, then sign each one (its padding included).
 	for i := range resp {
 		end := len(c.wbuf)
@@ -183,6 +190,8 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	c.cur = reqState{msg: msg, encrypted: encSess != nil}
 	cur := &c.cur
 	cur.related = h.Flags.Has(smb2.FlagsRelatedOperations) && !first
+	// A chain whose first request claims to be related: that request is invalid.
+	c.cmp.invalid = first && h.Flags.Has(smb2.FlagsRelatedOperations)
 
 	// Before NEGOTIATE only NEGOTIATE; NEGOTIATE only once (MS-SMB2 3.3.5.2).
 	if !c.negotiated || c.wildcard {
@@ -210,6 +219,9 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	}
 	if cur.related {
 		sid, tid = c.cmp.sessID, c.cmp.treeID
+	} else if !first {
+		// An unrelated request ends the related chain: nothing is inherited past it.
+		c.cmp = compoundState{}
 	}
 	cur.respSessionID = h.SessionId
 	cur.respTreeID = h.TreeId
@@ -235,9 +247,12 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	status := ntstatus.StatusSuccess
 	var body smb2.Body
 	dispatch := true
+	if c.cmp.invalid || (cur.related && sid == ^uint64(0)) {
+		status, dispatch = ntstatus.StatusInvalidParameter, false
+	}
 
 	// Signing (MS-SMB2 3.3.5.2.4) and encryption (3.3.5.2.9) checks.
-	if sess != nil && encSess == nil && h.Command != smb2.CommandNegotiate {
+	if dispatch && sess != nil && encSess == nil && h.Command != smb2.CommandNegotiate {
 		if sess.signer != nil {
 			if h.Flags.Has(smb2.FlagsSigned) {
 				if err := sess.signer.Verify(msg); err != nil {
@@ -277,6 +292,13 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 		} else if cur.r.BodyOnError && body == nil {
 			body = c.msgs.Response(h.Command)
 		}
+	}
+	if c.srv.debug {
+		c.log.Debug("request", "cmd", h.Command, "mid", h.MessageId, "sid", h.SessionId, "tid", h.TreeId,
+			"flags", h.Flags, "related", cur.related, "status", status, "encrypted", cur.encrypted)
+	}
+	if h.Command == smb2.CommandCreate && smb2.IsErrorResponse(h.Command, status) {
+		c.cmp.haveFile, c.cmp.createErr = false, status
 	}
 	if cur.disconnect {
 		return false, disconnect("%v asked to drop the connection", h.Command)

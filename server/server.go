@@ -133,6 +133,7 @@ type Server struct {
 	treeSeq    atomic.Uint32
 
 	stats Stats
+	debug bool // per-request debug logs
 }
 
 // Stats are counters of the server.
@@ -217,11 +218,13 @@ func New(opts Options) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 		sessions:  make(map[uint64]*session),
 	}
+	s.debug = opts.Logger.Enabled(context.Background(), slog.LevelDebug)
 	rand.Read(s.guid[:])
 	var seed [8]byte
 	rand.Read(seed[:])
-	// Session ids: a random high part so that ids of two server instances differ.
-	s.sessionSeq.Store(uint64(seed[0]&0x7f)<<40 | uint64(seed[1])<<32)
+	// Session ids start at a random point below 2^31, so that ids of two server instances
+	// differ (some clients keep them in 32 bits).
+	s.sessionSeq.Store(uint64(seed[0]&0x3f)<<24 | uint64(seed[1])<<16)
 	for _, sh := range opts.Shares {
 		if err := s.addShare(sh); err != nil {
 			return nil, err
