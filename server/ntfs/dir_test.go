@@ -57,7 +57,7 @@ func TestWildcards(t *testing.T) {
 		{"abc\">>>", "abc.txt", true},
 		{"abc\">>>", "abc", true},
 		{"abc\">>>", "abcd", false},
-		{"<.>>>", "readme.md", true},   // "*.???"
+		{"<.>>>", "readme.md", true},    // "*.???"
 		{"<.>>>", "readme.html", false}, // longer extension
 		{"", "x", true},
 	}
