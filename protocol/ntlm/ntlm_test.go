@@ -246,19 +246,33 @@ func newTestServer() *Server {
 	}
 }
 
-func runExchange(t *testing.T, srv *Server, c *testClient) (*Result, error) {
+func runExchange(t *testing.T, srv *Server, c *Client) (*Result, error) {
 	t.Helper()
-	chal, st, err := srv.Challenge(c.negotiateMessage())
+	chal, st, err := srv.Challenge(c.Negotiate())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.Authenticate(c.authenticateMessage(chal))
+	auth, err := c.Authenticate(chal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Authenticate(auth)
+}
+
+// fixedRand returns the same byte forever.
+type fixedRand byte
+
+func (r fixedRand) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = byte(r)
+	}
+	return len(b), nil
 }
 
 func TestRoundTrip(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{user: "ALICE", domain: "WORKGROUP", password: "Secret#1", workstation: "PC1",
-		flags: windowsClientFlags, randomSessionKey: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}}
+	c := &Client{User: "ALICE", Domain: "WORKGROUP", Password: "Secret#1", Workstation: "PC1",
+		TargetName: "cifs/test", Rand: fixedRand(0x77)}
 	res, err := runExchange(t, srv, c)
 	if err != nil {
 		t.Fatal(err)
@@ -267,25 +281,28 @@ func TestRoundTrip(t *testing.T) {
 		res.AvFlags != AvFlagMICPresent || res.TargetName != "cifs/test" {
 		t.Errorf("result %+v", res)
 	}
-	if !bytes.Equal(res.SessionKey, c.exportedSessionKey) || !bytes.Equal(res.SessionKey, c.randomSessionKey[:]) {
-		t.Errorf("session key %x, client has %x", res.SessionKey, c.exportedSessionKey)
+	if !bytes.Equal(res.SessionKey, c.SessionKey) || !bytes.Equal(res.SessionKey, bytes.Repeat([]byte{0x77}, 16)) {
+		t.Errorf("session key %x, client has %x", res.SessionKey, c.SessionKey)
+	}
+	if res.Flags != c.NegotiatedFlags {
+		t.Errorf("flags %#x, client %#x", res.Flags, c.NegotiatedFlags)
 	}
 	// Non-ASCII password, OEM client without KEY_EXCH or MIC: the exported key is then the
 	// session base key.
-	c = &testClient{user: "bob", password: "pässwörd", flags: NegotiateOEM | NegotiateNTLM | NegotiateExtendedSessionSecurity, noMIC: true}
+	c = &Client{User: "bob", Password: "pässwörd", Flags: NegotiateOEM | NegotiateNTLM | NegotiateExtendedSessionSecurity, NoMIC: true}
 	res, err = runExchange(t, srv, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.MIC || res.Flags&NegotiateKeyExch != 0 || !bytes.Equal(res.SessionKey, c.exportedSessionKey) {
+	if res.MIC || res.Flags&NegotiateKeyExch != 0 || !bytes.Equal(res.SessionKey, c.SessionKey) {
 		t.Errorf("OEM client: %+v", res)
 	}
 }
 
 func TestChallengeMessage(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{flags: windowsClientFlags}
-	chal, st, err := srv.Challenge(c.negotiateMessage())
+	c := &Client{}
+	chal, st, err := srv.Challenge(c.Negotiate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +310,7 @@ func TestChallengeMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := windowsClientFlags&^NegotiateOEM | TargetTypeServer | NegotiateTargetInfo
+	want := DefaultClientFlags&^NegotiateOEM | TargetTypeServer | NegotiateTargetInfo
 	if m.Flags != want || st.Flags() != want {
 		t.Errorf("flags %#x, want %#x", m.Flags, want)
 	}
@@ -324,12 +341,12 @@ func TestChallengeMessage(t *testing.T) {
 		t.Errorf("AV pairs %v", got)
 	}
 	// Two challenges are different.
-	chal2, _, _ := srv.Challenge(c.negotiateMessage())
+	chal2, _, _ := srv.Challenge(c.Negotiate())
 	if bytes.Equal(chal[24:32], chal2[24:32]) {
 		t.Error("server challenge repeated")
 	}
 	// A client that asks for little gets 128/56/KEY_EXCH only when it asks.
-	chal3, _, _ := srv.Challenge((&testClient{flags: NegotiateUnicode | NegotiateNTLM}).negotiateMessage())
+	chal3, _, _ := srv.Challenge((&Client{Flags: NegotiateUnicode | NegotiateNTLM}).Negotiate())
 	m3, _ := ParseChallenge(chal3)
 	if m3.Flags&(Negotiate128|Negotiate56|NegotiateKeyExch|NegotiateSign|NegotiateVersion) != 0 {
 		t.Errorf("unrequested flags %#x", m3.Flags)
@@ -353,7 +370,7 @@ func equalIDs(a, b []uint16) bool {
 
 func TestWrongPassword(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{user: "alice", password: "secret#1", flags: windowsClientFlags}
+	c := &Client{User: "alice", Password: "secret#1"}
 	if res, err := runExchange(t, srv, c); err != ErrLogonFailure || res.SessionKey != nil {
 		t.Errorf("wrong password: %v %+v", err, res)
 	}
@@ -361,7 +378,7 @@ func TestWrongPassword(t *testing.T) {
 
 func TestUnknownUser(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{user: "mallory", domain: "EVIL", password: "x", flags: windowsClientFlags}
+	c := &Client{User: "mallory", Domain: "EVIL", Password: "x"}
 	res, err := runExchange(t, srv, c)
 	if err != ErrUnknownUser || res.User != "mallory" || res.Domain != "EVIL" || res.SessionKey != nil {
 		t.Errorf("unknown user: %v %+v", err, res)
@@ -370,7 +387,7 @@ func TestUnknownUser(t *testing.T) {
 
 func TestAnonymous(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{anonymous: true, flags: windowsClientFlags | NegotiateAnonymous}
+	c := &Client{Anonymous: true, Flags: DefaultClientFlags | NegotiateAnonymous}
 	res, err := runExchange(t, srv, c)
 	if err != nil || !res.Anonymous || res.SessionKey != nil {
 		t.Errorf("anonymous: %v %+v", err, res)
@@ -380,12 +397,12 @@ func TestAnonymous(t *testing.T) {
 // Changing any byte the MIC covers, or the MIC itself, makes the exchange fail.
 func TestTamperedMIC(t *testing.T) {
 	srv := newTestServer()
-	c := &testClient{user: "alice", password: "Secret#1", flags: windowsClientFlags}
-	chal, st, err := srv.Challenge(c.negotiateMessage())
+	c := &Client{User: "alice", Password: "Secret#1"}
+	chal, st, err := srv.Challenge(c.Negotiate())
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := c.authenticateMessage(chal)
+	auth, _ := c.Authenticate(chal)
 	for _, tamper := range []struct {
 		name string
 		f    func(b []byte)
@@ -421,20 +438,20 @@ func TestTamperedMIC(t *testing.T) {
 func TestNTLMv1(t *testing.T) {
 	srv := newTestServer()
 	for _, ess := range []bool{true, false} {
-		flags := windowsClientFlags
+		flags := DefaultClientFlags
 		if !ess {
 			flags &^= NegotiateExtendedSessionSecurity
 		}
-		c := &testClient{user: "alice", password: "Secret#1", flags: flags, v1: true, clientChallenge: [8]byte{9, 9, 9, 9, 9, 9, 9, 9}}
+		c := &Client{User: "alice", Password: "Secret#1", Flags: flags, v1: true}
 		if _, err := runExchange(t, srv, c); err != ErrNTLMv1 {
 			t.Errorf("ess=%v: NTLMv1 not refused: %v", ess, err)
 		}
 		srv.AllowNTLMv1 = true
 		res, err := runExchange(t, srv, c)
-		if err != nil || res.NTLMv2 || !bytes.Equal(res.SessionKey, c.exportedSessionKey) {
+		if err != nil || res.NTLMv2 || !bytes.Equal(res.SessionKey, c.SessionKey) {
 			t.Errorf("ess=%v: allowed NTLMv1: %v %+v", ess, err, res)
 		}
-		c.password = "wrong"
+		c.Password = "wrong"
 		if _, err := runExchange(t, srv, c); err != ErrLogonFailure {
 			t.Errorf("ess=%v: NTLMv1 wrong password: %v", ess, err)
 		}
@@ -451,7 +468,7 @@ func TestNTLMv1(t *testing.T) {
 
 func TestMalformed(t *testing.T) {
 	srv := newTestServer()
-	good := (&testClient{flags: windowsClientFlags}).negotiateMessage()
+	good := (&Client{}).Negotiate()
 	for _, b := range [][]byte{
 		nil, good[:15], []byte("NTLMSSP\x00\x02\x00\x00\x00\x00\x00\x00\x00"),
 		append([]byte("NTLMSSX\x00"), good[8:]...),
@@ -486,9 +503,9 @@ func TestMalformed(t *testing.T) {
 
 func BenchmarkAuthenticate(b *testing.B) {
 	srv := newTestServer()
-	c := &testClient{user: "alice", password: "Secret#1", flags: windowsClientFlags}
-	chal, _, _ := srv.Challenge(c.negotiateMessage())
-	auth := c.authenticateMessage(chal)
+	c := &Client{User: "alice", Password: "Secret#1"}
+	chal, _, _ := srv.Challenge(c.Negotiate())
+	auth, _ := c.Authenticate(chal)
 	b.ReportAllocs()
 	for b.Loop() {
 		st, _ := srv.RestoreState(c.negotiate, chal)
@@ -499,7 +516,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 }
 
 func FuzzParseNegotiate(f *testing.F) {
-	f.Add((&testClient{flags: windowsClientFlags}).negotiateMessage())
+	f.Add((&Client{}).Negotiate())
 	f.Add(unhexF(windowsExchanges[0].negotiate))
 	srv := newTestServer()
 	f.Fuzz(func(t *testing.T, b []byte) {

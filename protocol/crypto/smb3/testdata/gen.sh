@@ -7,8 +7,8 @@
 #
 # Usage: sh gen.sh [pcap directory]
 set -eu
-dir=${1:-../../../../../shared/pcaps}
 here=$(dirname "$0")
+dir=${1:-$here/../../../../../shared/pcaps}
 
 extract() { # capture, frame list (tshark syntax), output
 	tshark -r "$dir/$1" -Y "frame.number in {$2}" -T fields -e frame.number -e tcp.srcport -e tcp.payload |
