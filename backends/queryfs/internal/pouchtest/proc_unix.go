@@ -1,0 +1,18 @@
+//go:build !windows
+
+package pouchtest
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setGroup starts the server in its own process group, so that stopping
+// it also stops the node process npx starts.
+func setGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+
+func kill(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
