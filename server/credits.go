@@ -13,7 +13,7 @@ type creditWindow struct {
 
 func newCreditWindow(max int) creditWindow {
 	size := 1
-	for size < 4*max {
+	for size < 4*max || size < 64 {
 		size <<= 1
 	}
 	// The connection starts with one credit: message id 0 (the NEGOTIATE).

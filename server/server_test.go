@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/smbvfs/smbvfs/protocol/crypto/smb3"
+	"github.com/smbvfs/smbvfs/protocol/ntstatus"
+	"github.com/smbvfs/smbvfs/protocol/smb2"
+	"github.com/smbvfs/smbvfs/server/ntfs"
+)
+
+// countingShare wraps the file engine and counts the CREATEs that reach it.
+type countingShare struct {
+	inner   fileShare
+	creates *atomic.Int32
+}
+
+type countingTree struct {
+	fileTree
+	creates *atomic.Int32
+}
+
+func (s countingShare) Connect(ctx context.Context, id ntfs.Identity) (fileTree, error) {
+	t, err := s.inner.Connect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return countingTree{t, s.creates}, nil
+}
+
+func (t countingTree) Create(r *ntfs.Req, req *smb2.CreateRequest, resp *smb2.CreateResponse) ntstatus.Status {
+	t.creates.Add(1)
+	return t.fileTree.Create(r, req, resp)
+}
+
+// withCounting makes the shares of servers built in f count their CREATEs.
+func withCounting(t *testing.T) *atomic.Int32 {
+	var n atomic.Int32
+	orig := newFileShare
+	newFileShare = func(sh Share) fileShare { return countingShare{orig(sh), &n} }
+	t.Cleanup(func() { newFileShare = orig })
+	return &n
+}
+
+func TestSessionAndTree(t *testing.T) {
+	for _, d := range []smb2.Dialect{smb2.Dialect202, smb2.Dialect210, smb2.Dialect300, smb2.Dialect302, smb2.Dialect311} {
+		t.Run(d.String(), func(t *testing.T) {
+			_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+			c := dial(t, addr)
+			c.negotiate(d, smb2.CipherAES128GCM)
+			if st := c.login("alice", "Secret123"); st != 0 {
+				t.Fatalf("login: %v", st)
+			}
+			c.sign = true
+			if st := c.treeConnect("nosuch"); st != ntstatus.StatusBadNetworkName {
+				t.Fatalf("unknown share: %v", st)
+			}
+			if st := c.treeConnect("IPC$"); st != 0 {
+				t.Fatalf("IPC$: %v", st)
+			}
+			if st := c.treeConnect("test"); st != 0 {
+				t.Fatalf("tree connect: %v", st)
+			}
+			r := c.must(smb2.CommandCreate, createReq("a.txt"), 0)
+			var cr smb2.CreateResponse
+			if err := cr.Decode(r.msg, 0); err != nil {
+				t.Fatal(err)
+			}
+			c.must(smb2.CommandClose, &smb2.CloseRequest{FileId: cr.FileId}, 0)
+			c.must(smb2.CommandEcho, &smb2.EchoRequest{}, 0)
+			c.must(smb2.CommandTreeDisconnect, &smb2.TreeDisconnectRequest{}, 0)
+			c.must(smb2.CommandLogoff, &smb2.LogoffRequest{}, 0)
+		})
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("alice", "wrong"); st != ntstatus.StatusLogonFailure {
+		t.Fatalf("wrong password: %v", st)
+	}
+	c2 := dial(t, addr)
+	c2.negotiate(smb2.Dialect302, 0)
+	if st := c2.login("", ""); st != ntstatus.StatusLogonFailure {
+		t.Fatalf("anonymous without guest: %v", st)
+	}
+}
+
+func TestGuestSession(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Guest: true})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("", ""); st != 0 {
+		t.Fatalf("anonymous: %v", st)
+	}
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatalf("tree connect: %v", st)
+	}
+	c.must(smb2.CommandCreate, createReq("g.txt"), 0)
+}
+
+// A request whose signature was tampered with is refused and never reaches the engine.
+func TestTamperedSignature(t *testing.T) {
+	creates := withCounting(t)
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(), Signing: Required})
+	for _, d := range []smb2.Dialect{smb2.Dialect210, smb2.Dialect302, smb2.Dialect311} {
+		t.Run(d.String(), func(t *testing.T) {
+			c := dial(t, addr)
+			c.negotiate(d, 0)
+			if st := c.login("alice", "Secret123"); st != 0 {
+				t.Fatalf("login: %v", st)
+			}
+			c.sign = true
+			if st := c.treeConnect("test"); st != 0 {
+				t.Fatalf("tree connect: %v", st)
+			}
+			before := creates.Load()
+			msg := c.build(smb2.CommandCreate, createReq("t.txt"), c.mid, 1)
+			c.mid++
+			c.signer.Sign(msg)
+			msg[48] ^= 0x01 // the signature
+			c.sendRaw(msg)
+			r, err := c.recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.hdr.Status != ntstatus.StatusAccessDenied {
+				t.Fatalf("tampered signature: %v", r.hdr.Status)
+			}
+			// A tampered body, signature intact.
+			msg = c.build(smb2.CommandCreate, createReq("t.txt"), c.mid, 1)
+			c.mid++
+			c.signer.Sign(msg)
+			msg[len(msg)-2] ^= 0x20
+			c.sendRaw(msg)
+			if r, err = c.recv(); err != nil || r.hdr.Status != ntstatus.StatusAccessDenied {
+				t.Fatalf("tampered body: %v %v", err, r)
+			}
+			// Unsigned on a session that requires signing.
+			c.sign = false
+			if r, err = c.do(smb2.CommandCreate, createReq("t.txt")); err != nil || r.hdr.Status != ntstatus.StatusAccessDenied {
+				t.Fatalf("unsigned: %v %v", err, r)
+			}
+			if n := creates.Load() - before; n != 0 {
+				t.Fatalf("%d CREATEs reached the engine", n)
+			}
+			c.sign = true
+			r = c.must(smb2.CommandCreate, createReq("t.txt"), 0)
+			if err := c.signer.Verify(r.msg); err != nil || !r.hdr.Flags.Has(smb2.FlagsSigned) {
+				t.Fatalf("response signature: %v", err)
+			}
+			if creates.Load()-before != 1 {
+				t.Fatal("the good CREATE did not run")
+			}
+		})
+	}
+}
+
+// A message id used twice, or outside the window, drops the connection.
+func TestReplayedMessageID(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect302, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.must(smb2.CommandEcho, &smb2.EchoRequest{}, 0)
+	c.mid-- // replay the ECHO's id
+	if r, err := c.do(smb2.CommandEcho, &smb2.EchoRequest{}); err == nil {
+		t.Fatalf("replayed message id answered: %v", r.hdr.Status)
+	}
+
+	c = dial(t, addr)
+	c.negotiate(smb2.Dialect302, 0)
+	c.mid += 100000 // far outside the window
+	if r, err := c.do(smb2.CommandEcho, &smb2.EchoRequest{}); err == nil {
+		t.Fatalf("out-of-window message id answered: %v", r.hdr.Status)
+	}
+}
+
+func TestUnknownSessionAndTree(t *testing.T) {
+	creates := withCounting(t)
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.sign = true
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatal(st)
+	}
+	sid, tid := c.sid, c.tid
+	c.tid = tid + 100
+	c.must(smb2.CommandCreate, createReq("x"), ntstatus.StatusNetworkNameDeleted)
+	c.sid, c.tid, c.sign = sid+12345, tid, false
+	c.must(smb2.CommandCreate, createReq("x"), ntstatus.StatusUserSessionDeleted)
+	c.must(smb2.CommandTreeConnect, &smb2.TreeConnectRequest{Path: utf16le(`\\h\test`)}, ntstatus.StatusUserSessionDeleted)
+	if creates.Load() != 0 {
+		t.Fatal("a CREATE reached the engine")
+	}
+	c.sid, c.sign = sid, true
+	c.must(smb2.CommandCreate, createReq("x"), 0)
+}
+
+// An unencrypted request to a share that requires encryption is refused; encrypted it works.
+func TestEncryptedShare(t *testing.T) {
+	for _, tc := range []struct {
+		d      smb2.Dialect
+		cipher smb2.CipherId
+	}{{smb2.Dialect300, 0}, {smb2.Dialect302, 0}, {smb2.Dialect311, smb2.CipherAES128CCM},
+		{smb2.Dialect311, smb2.CipherAES128GCM}, {smb2.Dialect311, smb2.CipherAES256CCM}, {smb2.Dialect311, smb2.CipherAES256GCM}} {
+		t.Run(fmt.Sprint(tc.d, tc.cipher), func(t *testing.T) {
+			creates := withCounting(t)
+			_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+			c := dial(t, addr)
+			c.negotiate(tc.d, tc.cipher)
+			if st := c.login("alice", "Secret123"); st != 0 {
+				t.Fatal(st)
+			}
+			c.sign = true
+			if st := c.treeConnect("secret"); st != 0 {
+				t.Fatal(st)
+			}
+			c.must(smb2.CommandCreate, createReq("s.txt"), ntstatus.StatusAccessDenied)
+			if creates.Load() != 0 {
+				t.Fatal("unencrypted CREATE reached the engine")
+			}
+			c.encrypt = true
+			c.must(smb2.CommandCreate, createReq("s.txt"), 0)
+			c.must(smb2.CommandEcho, &smb2.EchoRequest{}, 0)
+		})
+	}
+	// A 2.1 session can not connect to it.
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect210, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.sign = true
+	if st := c.treeConnect("secret"); st != ntstatus.StatusAccessDenied {
+		t.Fatalf("2.1 on an encrypted share: %v", st)
+	}
+}
+
+func TestEncryptionRequired(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(), Encryption: Required})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, smb2.CipherAES256GCM)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.must(smb2.CommandTreeConnect, &smb2.TreeConnectRequest{Path: utf16le(`\\h\test`)}, ntstatus.StatusAccessDenied)
+	c.encrypt = true
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatal(st)
+	}
+}
+
+func TestCreditWindow(t *testing.T) {
+	w := newCreditWindow(8)
+	if !w.consume(0, 1) || w.consume(0, 1) {
+		t.Fatal("id 0")
+	}
+	if g := w.grant(100); g != 8 || w.available() != 8 {
+		t.Fatalf("granted %d, available %d", g, w.available())
+	}
+	// Out of order, skipping one id.
+	if !w.consume(3, 2) || !w.consume(1, 1) || w.consume(4, 1) || w.consume(9, 1) {
+		t.Fatal("out of order")
+	}
+	if w.available() != 5 || w.lo != 2 {
+		t.Fatalf("available %d lo %d", w.available(), w.lo)
+	}
+	if !w.consume(2, 1) || w.lo != 5 {
+		t.Fatalf("lo %d", w.lo)
+	}
+	// Never starved: a client left with no credit gets one.
+	for id := uint64(5); id < w.hi; id++ {
+		w.consume(id, 1)
+	}
+	if w.available() != 0 || w.grant(0) != 1 {
+		t.Fatal("starved")
+	}
+}
+
+func BenchmarkSigning(b *testing.B) {
+	msg := make([]byte, 1<<20)
+	copy(msg, smb2.ProtocolSMB2)
+	msg[4] = 64
+	key := make([]byte, 16)
+	rand.Read(key)
+	for _, alg := range []smb2.SigningAlgorithm{smb2.SigningHMACSHA256, smb2.SigningAESCMAC, smb2.SigningAESGMAC} {
+		b.Run(alg.String(), func(b *testing.B) {
+			s, err := smb3.NewSigner(smb3.SigningAlgorithm(alg), key)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(msg)))
+			for b.Loop() {
+				s.Sign(msg)
+			}
+		})
+	}
+}
+
+func BenchmarkEncryption(b *testing.B) {
+	for _, c := range []smb2.CipherId{smb2.CipherAES128CCM, smb2.CipherAES128GCM, smb2.CipherAES256CCM, smb2.CipherAES256GCM} {
+		b.Run(c.String(), func(b *testing.B) {
+			key := make([]byte, smb3.Cipher(c).KeySize())
+			rand.Read(key)
+			enc, err := smb3.NewEncrypter(smb3.Cipher(c), key)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dec, _ := smb3.NewDecrypter(smb3.Cipher(c), key)
+			pdu := make([]byte, smb3.TransformHeaderSize+1<<20, smb3.TransformHeaderSize+1<<20+smb3.TransformSlack)
+			b.SetBytes(1 << 20)
+			b.Run("seal", func(b *testing.B) {
+				b.SetBytes(1 << 20)
+				for b.Loop() {
+					enc.Seal(pdu, 1)
+				}
+			})
+			enc.Seal(pdu, 1)
+			sealed := append([]byte(nil), pdu...)
+			b.Run("open", func(b *testing.B) {
+				b.SetBytes(1 << 20)
+				for b.Loop() {
+					copy(pdu, sealed)
+					if _, err := dec.Open(pdu); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
