@@ -254,7 +254,7 @@ func (c *createReq) existing(w walked) (*open, smb2.CreateAction, dtyp.AccessMas
 			return nil, 0, 0, ntstatus.StatusAccessDenied
 		}
 	}
-	o, st := c.reserve(a.ID, isDir, w.stored, w.node, "", "", granted)
+	o, st := c.reserve(a.ID, isDir, w.stored, w.node, "", "", granted, false)
 	if st != ntstatus.StatusSuccess {
 		return nil, 0, 0, st
 	}
@@ -361,7 +361,7 @@ func (c *createReq) create(w walked) (*open, smb2.CreateAction, dtyp.AccessMask,
 		w.node = node
 		return c.stream(w, a, true)
 	}
-	o, st := c.reserve(a.ID, mkdir, w.stored, node, "", "", granted)
+	o, st := c.reserve(a.ID, mkdir, w.stored, node, "", "", granted, true)
 	if st != ntstatus.StatusSuccess {
 		if h != nil {
 			h.Close(c.ctx)
@@ -433,7 +433,7 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 	if !exists {
 		stored = c.pn.stream
 	}
-	o, status := c.reserve(a.ID, a.IsDir(), w.stored, w.node, stored, fold(stored), granted)
+	o, status := c.reserve(a.ID, a.IsDir(), w.stored, w.node, stored, fold(stored), granted, created)
 	if status != ntstatus.StatusSuccess {
 		return nil, 0, 0, status
 	}
@@ -462,10 +462,16 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 }
 
 // reserve checks delete-pending state and share modes and registers the open.
-func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node, stream, skey string, granted dtyp.AccessMask) (*open, ntstatus.Status) {
+func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node, stream, skey string, granted dtyp.AccessMask, fresh bool) (*open, ntstatus.Status) {
 	s, t := c.t.s, c.t
 	s.mu.Lock()
 	f := s.files[id]
+	if f != nil && fresh && len(f.opens) == 0 {
+		// The backend just made this file: an entry under its ID is a deleted file's
+		// whose ID (an inode number) was reused.
+		f = nil
+		delete(s.files, id)
+	}
 	if f != nil {
 		if f.deletePending || f.streamDelete[skey] {
 			s.mu.Unlock()

@@ -42,7 +42,7 @@ func (t *Tree) Read(r *Req, req *smb2.ReadRequest, resp *smb2.ReadResponse) ntst
 		return ntstatus.StatusSuccess
 	}
 	var buf []byte
-	if int64(len(r.Buf)) >= int64(req.Length) {
+	if int64(cap(r.Buf)) >= int64(req.Length) {
 		buf = r.Buf[:req.Length]
 	} else {
 		buf = make([]byte, req.Length)
