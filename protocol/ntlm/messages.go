@@ -55,8 +55,10 @@ type NegotiateMessage struct {
 	Version     *Version // if NTLMSSP_NEGOTIATE_VERSION and present
 }
 
-// ParseNegotiate decodes a NEGOTIATE_MESSAGE. The fixed part is 32 bytes (40 with Version),
-// but very old clients send only the first 16 (signature, type, flags); that is accepted.
+// ParseNegotiate decodes a NEGOTIATE_MESSAGE. The fixed part is 32 bytes, 40 with Version,
+// but very old clients send only the first 16 (signature, type, flags), and some clients set
+// NTLMSSP_NEGOTIATE_VERSION without sending the Version (their payload starts at 32); both
+// are accepted.
 func ParseNegotiate(msg []byte) (*NegotiateMessage, error) {
 	if err := checkHeader(msg, typeNegotiate, 16); err != nil {
 		return nil, err
@@ -65,19 +67,17 @@ func ParseNegotiate(msg []byte) (*NegotiateMessage, error) {
 	if len(msg) < 32 {
 		return m, nil
 	}
-	minOff := 32
-	if m.Flags&NegotiateVersion != 0 && len(msg) >= 40 {
+	dom, err := field(msg, 16, 32)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := field(msg, 24, 32)
+	if err != nil {
+		return nil, err
+	}
+	if m.Flags&NegotiateVersion != 0 && len(msg) >= 40 && payloadStart(msg, 16, 24) >= 40 {
 		v := parseVersion(msg[32:40])
 		m.Version = &v
-		minOff = 40
-	}
-	dom, err := field(msg, 16, minOff)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := field(msg, 24, minOff)
-	if err != nil {
-		return nil, err
 	}
 	// These two are always OEM (MS-NLMP 2.2.1.1).
 	if m.Flags&NegotiateOEMDomainSupplied != 0 {
@@ -87,6 +87,20 @@ func ParseNegotiate(msg []byte) (*NegotiateMessage, error) {
 		m.Workstation, _ = decodeString(ws, false)
 	}
 	return m, nil
+}
+
+// payloadStart returns the smallest offset of the non-empty fields whose descriptors are at
+// offs (all inside msg), or len(msg) when they are all empty.
+func payloadStart(msg []byte, offs ...int) int {
+	start := len(msg)
+	for _, off := range offs {
+		if binary.LittleEndian.Uint16(msg[off:]) != 0 {
+			if o := int(binary.LittleEndian.Uint32(msg[off+4:])); o < start {
+				start = o
+			}
+		}
+	}
+	return start
 }
 
 // ChallengeMessage is a CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2).
@@ -128,10 +142,7 @@ func ParseChallenge(msg []byte) (*ChallengeMessage, error) {
 	c := &ChallengeMessage{Flags: binary.LittleEndian.Uint32(msg[20:])}
 	copy(c.ServerChallenge[:], msg[24:32])
 	minOff := 48
-	if c.Flags&NegotiateVersion != 0 {
-		if len(msg) < challengeFixed {
-			return nil, ErrMalformed
-		}
+	if c.Flags&NegotiateVersion != 0 && len(msg) >= challengeFixed && payloadStart(msg, 12, 40) >= challengeFixed {
 		c.Version = parseVersion(msg[48:56])
 		minOff = challengeFixed
 	}
@@ -189,14 +200,7 @@ func ParseAuthenticate(msg []byte) (*AuthenticateMessage, error) {
 	}
 	a := &AuthenticateMessage{Flags: binary.LittleEndian.Uint32(msg[60:])}
 	// The payload starts at the smallest offset of a non-empty field.
-	payload := len(msg)
-	for _, off := range []int{12, 20, 28, 36, 44, 52} {
-		if binary.LittleEndian.Uint16(msg[off:]) != 0 {
-			if o := int(binary.LittleEndian.Uint32(msg[off+4:])); o < payload {
-				payload = o
-			}
-		}
-	}
+	payload := payloadStart(msg, 12, 20, 28, 36, 44, 52)
 	if payload < 64 {
 		return nil, ErrMalformed
 	}

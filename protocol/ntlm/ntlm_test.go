@@ -584,3 +584,16 @@ func unhexF(s string) []byte {
 	}
 	return b
 }
+
+// Metasploit's RubySMB sets NTLMSSP_NEGOTIATE_VERSION without sending a Version: its
+// payload (the OEM workstation name) starts at offset 32. From the capture
+// samrlab_smb311_rubysmb_to_ws2022_encrypted_aes256gcm_decryptable.pcapng, frame 10.
+func TestNegotiateWithoutVersion(t *testing.T) {
+	m, err := ParseNegotiate(unhex(t, "4e544c4d5353500001000000358288e200000000200000000b000b0020000000574f524b53544154494f4e00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != nil || m.Flags != 0xe2888235 || m.Workstation != "" {
+		t.Errorf("%+v", m) // the OEM_WORKSTATION_SUPPLIED flag is not set, so no name
+	}
+}
