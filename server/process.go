@@ -243,11 +243,17 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 		}
 	}
 	c.cmp.sessID, c.cmp.treeID = sid, tid
+	if c.cmp.invalid {
+		// What follows a first request that claims to be related inherits nothing valid.
+		c.cmp.sessID, c.cmp.treeID = ^uint64(0), ^uint32(0)
+	}
 
 	status := ntstatus.StatusSuccess
 	var body smb2.Body
 	dispatch := true
-	if c.cmp.invalid || (cur.related && sid == ^uint64(0)) {
+	if c.cmp.invalid || (cur.related && sess == nil && h.Command != smb2.CommandSessionSetup) {
+		// A related request without a valid session to inherit (Samba and Windows answer
+		// STATUS_INVALID_PARAMETER rather than USER_SESSION_DELETED).
 		status, dispatch = ntstatus.StatusInvalidParameter, false
 	}
 
