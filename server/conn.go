@@ -200,8 +200,9 @@ func (c *conn) readFrame() ([]byte, error) {
 		if c.idleLimited() {
 			deadline = time.Now().Add(c.srv.opts.IdleTimeout)
 		}
-		if !c.closing.Load() {
-			c.nc.SetReadDeadline(deadline)
+		c.nc.SetReadDeadline(deadline)
+		if c.closing.Load() {
+			c.nc.SetReadDeadline(time.Now()) // Shutdown raced with the line above
 		}
 		if _, err := io.ReadFull(c.br, h[:]); err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && !c.closing.Load() {
@@ -230,7 +231,7 @@ func (c *conn) readFrame() ([]byte, error) {
 	} else {
 		b = getBig(n + smb3.TransformSlack)[:n]
 	}
-	c.nc.SetReadDeadline(time.Time{})
+	c.nc.SetReadDeadline(time.Now().Add(60 * time.Second)) // the rest of a started message
 	if _, err := io.ReadFull(c.br, b); err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp
 			}
 			s.encryptData = true
 		}
-	} else if o.Signing == Required && c.dialect < smb2.Dialect300 {
+	} else if o.Signing == Required {
 		// Guest and anonymous sessions can not sign.
 		c.dropSession(s)
 		return ntstatus.StatusAccessDenied
