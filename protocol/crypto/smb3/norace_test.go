@@ -1,0 +1,5 @@
+//go:build !race
+
+package smb3
+
+const raceEnabled = false
