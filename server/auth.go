@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/smbvfs/smbvfs/protocol/ntlm"
+	"github.com/smbvfs/smbvfs/protocol/spnego"
 )
 
 // UserStore finds the NT hash of a user (the NT one-way function of the password: MD4 of
@@ -32,19 +34,18 @@ var (
 	errLogonFailure = errors.New("logon failure")
 )
 
-// ntlmAuth runs NTLM, raw or inside SPNEGO, against the server's users and guest policy.
+// ntlmAuth runs NTLM, raw or inside SPNEGO (protocol/spnego), against the server's users
+// and guest policy.
 type ntlmAuth struct {
-	srv    *Server
-	ntlm   *ntlm.Server
-	st     *ntlm.State
-	spnego bool
-	mic    spnegoMIC // mechListMIC state when in SPNEGO
-	res    authResult
-	step   int
+	srv  *Server
+	acc  *spnego.Acceptor
+	raw  bool
+	res  authResult
+	step int
 }
 
 func (s *Server) newAuthenticator() authenticator {
-	return &ntlmAuth{srv: s, ntlm: s.ntlmServer()}
+	return &ntlmAuth{srv: s, acc: spnego.NewAcceptor(s.ntlmServer())}
 }
 
 func (s *Server) ntlmServer() *ntlm.Server {
@@ -55,86 +56,55 @@ func (s *Server) ntlmServer() *ntlm.Server {
 	return &ntlm.Server{Users: users, Domain: s.opts.Domain, Computer: strings.ToUpper(s.opts.ServerName)}
 }
 
-var ntlmSignature = []byte("NTLMSSP\x00")
+var hintToken = spnego.NegotiateHint(spnego.OIDNTLMSSP)
+
+// negTokenInitHint returns the NegTokenInit2 of the NEGOTIATE response (MS-SPNG 2.2.1).
+func negTokenInitHint() []byte { return hintToken }
 
 func (a *ntlmAuth) Result() authResult { return a.res }
 
 func (a *ntlmAuth) Accept(in []byte) ([]byte, bool, error) {
 	a.step++
-	if a.step > 3 {
-		return nil, false, errMalformed
+	if a.step == 1 {
+		if len(in) == 0 {
+			// No token: offer SPNEGO with our hint, as NEGOTIATE did.
+			a.step = 0
+			return hintToken, false, nil
+		}
+		a.raw = bytes.HasPrefix(in, []byte("NTLMSSP\x00"))
 	}
-	mech := in
-	if !bytes.HasPrefix(in, ntlmSignature) {
-		if len(in) == 0 && a.step == 1 {
-			// No token: start SPNEGO with our hint, as NEGOTIATE did.
-			a.spnego = true
-			return negTokenInitHint(), false, nil
+	// The acceptor keeps parts of the token (the MechTypeList the mechListMIC covers) and the
+	// token aliases the connection's read buffer: give it a copy.
+	out, done, err := a.acc.Step(append([]byte(nil), in...))
+	res := a.acc.Result()
+	o := &a.srv.opts
+	switch {
+	case err == nil && !done:
+		return out, false, nil
+	case err == nil && res.Anonymous:
+		if !o.Anonymous && !o.Guest {
+			return nil, false, errLogonFailure
 		}
-		tok, err := a.mic.parseClient(in)
-		if err != nil {
-			return nil, false, err
-		}
-		a.spnego = true
-		if tok == nil {
-			// A NegTokenInit without an NTLM token: ask for one.
-			return a.mic.respIncomplete(nil), false, nil
-		}
-		mech = tok
-	}
-	if len(mech) < 12 || !bytes.HasPrefix(mech, ntlmSignature) {
-		return nil, false, errMalformed
-	}
-	switch mech[8] {
-	case 1: // NEGOTIATE_MESSAGE
-		if a.st != nil {
-			return nil, false, errMalformed
-		}
-		challenge, st, err := a.ntlm.Challenge(mech)
-		if err != nil {
-			return nil, false, errMalformed
-		}
-		a.st = st
-		if a.spnego {
-			return a.mic.respIncomplete(challenge), false, nil
-		}
-		return challenge, false, nil
-	case 3: // AUTHENTICATE_MESSAGE
-		if a.st == nil {
-			return nil, false, errMalformed
-		}
-		res, err := a.st.Authenticate(mech)
-		o := &a.srv.opts
-		switch {
-		case err == nil && res.Anonymous:
-			if !o.Anonymous && !o.Guest {
+		a.res = authResult{Anonymous: true}
+	case err == nil:
+		a.res = authResult{User: res.User, Domain: res.Domain, SessionKey: res.SessionKey}
+		if strings.EqualFold(res.User, "guest") {
+			if !o.Guest {
 				return nil, false, errLogonFailure
 			}
-			a.res = authResult{Anonymous: true}
-		case err == nil:
-			a.res = authResult{User: res.User, Domain: res.Domain, SessionKey: res.SessionKey}
-			if strings.EqualFold(res.User, "guest") {
-				if !o.Guest {
-					return nil, false, errLogonFailure
-				}
-				a.res = authResult{User: "guest", Guest: true}
-			}
-		case errors.Is(err, ntlm.ErrUnknownUser) && o.Guest && res != nil &&
-			(o.MapUnknownToGuest || strings.EqualFold(res.User, "guest")):
-			a.res = authResult{User: "guest", Domain: res.Domain, Guest: true}
-		case errors.Is(err, ntlm.ErrMalformed):
-			return nil, false, errMalformed
-		default:
-			return nil, false, errLogonFailure
+			a.res = authResult{User: "guest", Guest: true}
 		}
-		if !a.spnego {
-			return nil, true, nil
+	case errors.Is(err, ntlm.ErrUnknownUser) && o.Guest && res != nil &&
+		(o.MapUnknownToGuest || strings.EqualFold(res.User, "guest")):
+		a.res = authResult{User: "guest", Domain: res.Domain, Guest: true}
+		out = nil
+		if !a.raw {
+			out = spnego.AcceptCompleted()
 		}
-		out, err := a.mic.respComplete(res, a.st)
-		if err != nil {
-			return nil, false, errLogonFailure
-		}
-		return out, true, nil
+	case errors.Is(err, ntlm.ErrMalformed) || errors.Is(err, spnego.ErrUnexpectedToken):
+		return nil, false, errMalformed
+	default:
+		return nil, false, fmt.Errorf("%w: %v", errLogonFailure, err)
 	}
-	return nil, false, errMalformed
+	return out, true, nil
 }
