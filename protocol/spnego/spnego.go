@@ -25,6 +25,9 @@ import (
 	"fmt"
 )
 
+// OID is an ASN.1 object identifier.
+type OID = asn1.ObjectIdentifier
+
 // Object identifiers of mechanisms (and of SPNEGO itself).
 var (
 	OIDSPNEGO       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 2}
