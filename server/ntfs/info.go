@@ -172,7 +172,19 @@ func (t *Tree) queryFile(ctx context.Context, r *Req, o *open, class fscc.FileIn
 		out, err = ai.Append(out)
 		return out, errStatus(err)
 	case fscc.ClassFileAlternateNameInformation:
-		return nil, ntstatus.StatusObjectNameNotFound // no 8.3 names
+		t.s.mu.Lock()
+		var last string
+		if p := o.f.path; len(p) > 0 {
+			last = p[len(p)-1]
+		}
+		t.s.mu.Unlock()
+		short, ok := shortName(last)
+		if !ok {
+			return nil, ntstatus.StatusObjectNameNotFound // the root has no short name
+		}
+		ni := fscc.FileNameInformation{FileName: utf16.FromString(short)}
+		out, err = ni.Append(out)
+		return out, errStatus(err)
 	case fscc.ClassFileFullEaInformation:
 		return t.queryEAs(ctx, o, req, out, max)
 	case fscc.ClassFileStreamInformation:

@@ -3,6 +3,7 @@ package ntfs
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,8 +76,10 @@ func TestFileInfoClasses(t *testing.T) {
 			if name.FileName.String() != "f.txt" {
 				t.Errorf("normalized name %q", name.FileName.String())
 			}
-			if _, st := c.query(fid, smb2.InfoFile, uint8(fscc.ClassFileAlternateNameInformation), 4096); st != ntstatus.StatusObjectNameNotFound {
-				t.Errorf("alternate name: %v", st)
+			out, st = c.query(fid, smb2.InfoFile, uint8(fscc.ClassFileAlternateNameInformation), 4096)
+			name.Decode(out)
+			if st != ntstatus.StatusSuccess || name.FileName.String() != "f.txt" {
+				t.Errorf("alternate name: %v %q", st, name.FileName.String())
 			}
 			if _, st := c.query(fid, smb2.InfoFile, 0x77, 4096); st != ntstatus.StatusInvalidInfoClass {
 				t.Errorf("unknown class: %v", st)
@@ -331,4 +334,28 @@ func TestEAs(t *testing.T) {
 	}
 	c.mustClose(fid)
 	_ = utf16.FromString
+}
+
+func TestShortName(t *testing.T) {
+	for _, tc := range []struct {
+		long, want string
+	}{
+		{"h", "h"}, {"ABCDEFGH.TXT", "ABCDEFGH.TXT"}, {"f.txt", "f.txt"},
+	} {
+		if got, ok := shortName(tc.long); !ok || got != tc.want {
+			t.Errorf("shortName(%q) = %q, %v; want %q", tc.long, got, ok, tc.want)
+		}
+	}
+	for _, long := range []string{"longfilename_abcdef.txt", "a.b.c", "with space", "ünïcode.data", ".hidden", "x.jpeg"} {
+		got, ok := shortName(long)
+		if !ok || !is83(got) || got == long {
+			t.Errorf("shortName(%q) = %q, %v: want a mangled 8.3 name", long, got, ok)
+		}
+		if again, _ := shortName(strings.ToUpper(long)); again != got {
+			t.Errorf("shortName is not case-insensitive: %q vs %q", again, got)
+		}
+	}
+	if _, ok := shortName(""); ok {
+		t.Error("the root has a short name")
+	}
 }
