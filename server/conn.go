@@ -224,8 +224,12 @@ func (c *conn) readFrame() ([]byte, error) {
 	}
 	var b []byte
 	if n+smb3.TransformSlack <= smallBuf {
-		if cap(c.rbuf) < smallBuf {
-			c.rbuf = make([]byte, smallBuf)
+		if cap(c.rbuf) < n+smb3.TransformSlack {
+			size := 4096
+			for size < n+smb3.TransformSlack {
+				size *= 2
+			}
+			c.rbuf = make([]byte, size)
 		}
 		b = c.rbuf[:n]
 	} else {

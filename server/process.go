@@ -416,9 +416,6 @@ func (c *conn) prepareReq() {
 		MaxWrite:    c.maxWrite,
 		MaxTransact: c.maxTransact,
 	}
-	if cap(c.scratch) < 4096 {
-		c.scratch = make([]byte, 0, smallBuf)
-	}
 	r.Buf = c.scratch[:0]
 }
 
@@ -428,7 +425,11 @@ func (c *conn) scratchFor(n int) {
 		if cap(c.scratch) > smallBuf {
 			putBig(c.scratch)
 		}
-		c.scratch = getBig(n)
+		if n <= smallBuf {
+			c.scratch = make([]byte, 0, smallBuf)
+		} else {
+			c.scratch = getBig(n)
+		}
 	}
 	c.cur.r.Buf = c.scratch[:0]
 }

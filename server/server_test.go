@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/smbvfs/smbvfs/protocol/crypto/smb3"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
@@ -341,5 +343,224 @@ func BenchmarkEncryption(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+func smb1Negotiate(dialects ...string) []byte {
+	b := []byte("\xffSMB\x72")
+	b = append(b, make([]byte, 27)...)
+	b = append(b, 0) // WordCount
+	var d []byte
+	for _, s := range dialects {
+		d = append(d, 2)
+		d = append(d, s...)
+		d = append(d, 0)
+	}
+	b = append(b, byte(len(d)), byte(len(d)>>8))
+	return append(b, d...)
+}
+
+// A multi-protocol SMB1 NEGOTIATE is answered with the SMB2 wildcard revision, then the SMB2
+// NEGOTIATE follows with message id 1.
+func TestSMB1Negotiate(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.sendRaw(smb1Negotiate("NT LM 0.12", "SMB 2.002", "SMB 2.???"))
+	r, err := c.recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp smb2.NegotiateResponse
+	if err := resp.Decode(r.msg, 0); err != nil || resp.DialectRevision != smb2.DialectWildcard || r.hdr.MessageId != 0 || r.hdr.Credits < 1 {
+		t.Fatalf("SMB1 negotiate: %v %v mid %d credits %d", err, resp.DialectRevision, r.hdr.MessageId, r.hdr.Credits)
+	}
+	c.mid = 1
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+
+	// Only SMB 2.002: answered with 2.0.2 directly.
+	c = dial(t, addr)
+	c.sendRaw(smb1Negotiate("NT LM 0.12", "SMB 2.002"))
+	if r, err = c.recv(); err != nil {
+		t.Fatal(err)
+	}
+	if err := resp.Decode(r.msg, 0); err != nil || resp.DialectRevision != smb2.Dialect202 {
+		t.Fatalf("SMB 2.002 only: %v", resp.DialectRevision)
+	}
+	c.mid, c.dialect = 1, smb2.Dialect202
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+
+	// SMB1 only: the connection is dropped.
+	c = dial(t, addr)
+	c.sendRaw(smb1Negotiate("NT LM 0.12"))
+	if _, err := c.recv(); err == nil {
+		t.Fatal("SMB1-only negotiate answered")
+	}
+}
+
+// blockingShare makes CHANGE_NOTIFY wait until it is cancelled.
+type blockingShare struct{ inner fileShare }
+type blockingTree struct{ fileTree }
+
+func (s blockingShare) Connect(ctx context.Context, id ntfs.Identity) (fileTree, error) {
+	t, err := s.inner.Connect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return blockingTree{t}, nil
+}
+
+func (t blockingTree) ChangeNotify(r *ntfs.Req, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) ntstatus.Status {
+	<-r.Ctx.Done()
+	return ntstatus.StatusCancelled
+}
+
+// A blocking request goes asynchronous (STATUS_PENDING with an AsyncId) and CANCEL ends it
+// with STATUS_CANCELLED, by AsyncId or by MessageId; the responses are signed.
+func TestAsyncCancel(t *testing.T) {
+	orig := newFileShare
+	newFileShare = func(sh Share) fileShare { return blockingShare{orig(sh)} }
+	t.Cleanup(func() { newFileShare = orig })
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(), Signing: Required})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.sign = true
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatal(st)
+	}
+	cr := createReq("")
+	cr.CreateOptions = smb2.FileDirectoryFile
+	r := c.must(smb2.CommandCreate, cr, 0)
+	var created smb2.CreateResponse
+	created.Decode(r.msg, 0)
+	for _, byAsyncID := range []bool{true, false} {
+		mid := c.mid
+		msg := c.build(smb2.CommandChangeNotify, &smb2.ChangeNotifyRequest{FileId: created.FileId, OutputBufferLength: 4096, CompletionFilter: 0x17}, mid, 1)
+		c.mid++
+		c.send(msg)
+		b, err := c.recvRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h smb2.Header
+		h.Decode(b)
+		if h.Status != ntstatus.StatusPending || !h.Flags.Has(smb2.FlagsAsyncCommand) || h.AsyncId == 0 || h.MessageId != mid {
+			t.Fatalf("interim: %v flags %v async id %d", h.Status, h.Flags, h.AsyncId)
+		}
+		if err := c.signer.Verify(b); err != nil {
+			t.Fatalf("interim signature: %v", err)
+		}
+		cancel := smb2.Header{Command: smb2.CommandCancel, MessageId: mid, SessionId: c.sid, TreeId: c.tid}
+		if byAsyncID {
+			cancel.Flags |= smb2.FlagsAsyncCommand
+			cancel.AsyncId = h.AsyncId
+		}
+		cm, _ := cancel.Append(nil)
+		cm, _ = (&smb2.CancelRequest{}).Append(cm, 0)
+		c.send(cm)
+		fin, err := c.recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fin.hdr.Status != ntstatus.StatusCancelled || fin.hdr.MessageId != mid || fin.hdr.AsyncId != h.AsyncId {
+			t.Fatalf("final: %v mid %d async id %d", fin.hdr.Status, fin.hdr.MessageId, fin.hdr.AsyncId)
+		}
+		if err := c.signer.Verify(fin.msg); err != nil {
+			t.Fatalf("final signature: %v", err)
+		}
+	}
+	// Still in business, and the credits were not consumed by CANCEL.
+	c.must(smb2.CommandEcho, &smb2.EchoRequest{}, 0)
+}
+
+// A related compound CREATE + WRITE + CLOSE: the all-0xFF FileId names the CREATE's, the
+// responses are 8-byte aligned and each one is signed.
+func TestRelatedCompound(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect311, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.sign = true
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatal(st)
+	}
+	parts := [][]byte{
+		c.build(smb2.CommandCreate, createReq("comp.txt"), c.mid, 1),
+		c.build(smb2.CommandWrite, &smb2.WriteRequest{FileId: anyFileID, Data: []byte("hello")}, c.mid+1, 1),
+		c.build(smb2.CommandClose, &smb2.CloseRequest{FileId: anyFileID}, c.mid+2, 1),
+	}
+	c.mid += 3
+	var frame []byte
+	for i, p := range parts {
+		if i > 0 {
+			binary.LittleEndian.PutUint32(p[16:], uint32(smb2.FlagsRelatedOperations))
+		}
+		for len(p)%8 != 0 && i < len(parts)-1 {
+			p = append(p, 0)
+		}
+		if i < len(parts)-1 {
+			binary.LittleEndian.PutUint32(p[20:], uint32(len(p)))
+		}
+		c.signer.Sign(p)
+		frame = append(frame, p...)
+	}
+	c.sendRaw(frame)
+	b, err := c.recvRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := smb2.Compound{Frame: b}
+	var statuses []ntstatus.Status
+	for cmp.Next() {
+		var h smb2.Header
+		h.Decode(b[cmp.Hdr():])
+		statuses = append(statuses, h.Status)
+		msg := cmp.PDU()[cmp.Hdr():]
+		if len(msg)%8 != 0 {
+			t.Errorf("response %d is %d bytes", len(statuses), len(msg))
+		}
+		if err := c.signer.Verify(msg); err != nil {
+			t.Errorf("response %d: %v", len(statuses), err)
+		}
+	}
+	if fmt.Sprint(statuses) != fmt.Sprint([]ntstatus.Status{0, 0, 0}) {
+		t.Fatalf("statuses %v", statuses)
+	}
+}
+
+// Shutdown closes the opens of every connection through the file engine.
+func TestShutdown(t *testing.T) {
+	srv, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
+	c := dial(t, addr)
+	c.negotiate(smb2.Dialect302, 0)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatal(st)
+	}
+	c.sign = true
+	if st := c.treeConnect("test"); st != 0 {
+		t.Fatal(st)
+	}
+	c.must(smb2.CommandCreate, createReq("open.txt"), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.do(smb2.CommandEcho, &smb2.EchoRequest{}); err == nil {
+		t.Fatal("connection still open after Shutdown")
+	}
+	for _, sh := range srv.shares {
+		if ns, ok := sh.fs.(ntfsShare); ok && ns.s.OpenCount() != 0 {
+			t.Fatalf("share %s has %d opens", sh.name, ns.s.OpenCount())
+		}
 	}
 }
