@@ -366,3 +366,9 @@ func (s *Server) lookupSession(id uint64) *session {
 	defer s.sessMu.Unlock()
 	return s.sessions[id]
 }
+
+// String formats the counters, one per line.
+func (st *Stats) String() string {
+	return fmt.Sprintf("connections: %d\nrequests: %d\nsessions: %d\nfailed requests: %d\n",
+		st.Connections.Load(), st.Requests.Load(), st.Sessions.Load(), st.Failures.Load())
+}

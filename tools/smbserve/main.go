@@ -74,7 +74,7 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "log-level", Usage: "debug | info | warn | error", Value: "info"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			opts, closers, err := optionsFrom(cmd, stderr)
+			opts, closers, hellos, err := optionsFrom(cmd, stderr)
 			defer func() {
 				for _, c := range closers {
 					c()
@@ -91,6 +91,9 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
+			for _, h := range hellos {
+				h.SetStats(srv.Stats().String)
+			}
 			for _, l := range listeners {
 				fmt.Fprintf(stdout, "listening on %s\n", l.Addr())
 			}
@@ -100,59 +103,59 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 }
 
 // optionsFrom builds server options from the serve flags.
-func optionsFrom(cmd *cli.Command, stderr io.Writer) (server.Options, []func(), error) {
-	var opts server.Options
-	var closers []func()
+func optionsFrom(cmd *cli.Command, stderr io.Writer) (opts server.Options, closers []func(), hellos []*hello.FS, err error) {
 	level := slog.LevelInfo
 	if err := level.UnmarshalText([]byte(cmd.String("log-level"))); err != nil {
-		return opts, nil, fmt.Errorf("--log-level: %v", err)
+		return opts, nil, nil, fmt.Errorf("--log-level: %v", err)
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts.ServerName = cmd.String("name")
 	shares := cmd.StringSlice("share")
 	if len(shares) == 0 {
-		return opts, nil, errors.New("no share: give at least one --share NAME=memfs|passthrough:DIR|hello")
+		return opts, nil, nil, errors.New("no share: give at least one --share NAME=memfs|passthrough:DIR|hello")
 	}
 	for _, spec := range shares {
 		sh, closer, err := parseShare(spec)
 		if err != nil {
-			return opts, closers, err
+			return opts, closers, nil, err
 		}
 		if closer != nil {
 			closers = append(closers, closer)
+		}
+		if h, ok := sh.FS.(*hello.FS); ok {
+			hellos = append(hellos, h)
 		}
 		opts.Shares = append(opts.Shares, sh)
 	}
 	if f := cmd.String("users"); f != "" {
 		u, err := server.LoadUsers(f)
 		if err != nil {
-			return opts, closers, err
+			return opts, closers, nil, err
 		}
 		opts.Users = u
 	}
 	opts.Guest = cmd.Bool("guest")
 	opts.Anonymous = opts.Guest
 	opts.MapUnknownToGuest = cmd.Bool("map-to-guest")
-	var err error
 	if opts.Signing, err = server.ParsePolicy(cmd.String("signing")); err != nil {
-		return opts, closers, fmt.Errorf("--signing: %v", err)
+		return opts, closers, nil, fmt.Errorf("--signing: %v", err)
 	}
 	if opts.Signing == server.Disabled {
-		return opts, closers, errors.New("--signing: SMB2 signing can not be disabled (enabled or required)")
+		return opts, closers, nil, errors.New("--signing: SMB2 signing can not be disabled (enabled or required)")
 	}
 	if opts.Encryption, err = server.ParsePolicy(cmd.String("encryption")); err != nil {
-		return opts, closers, fmt.Errorf("--encryption: %v", err)
+		return opts, closers, nil, fmt.Errorf("--encryption: %v", err)
 	}
 	if opts.MinDialect, err = parseDialect(cmd.String("min-dialect")); err != nil {
-		return opts, closers, fmt.Errorf("--min-dialect: %v", err)
+		return opts, closers, nil, fmt.Errorf("--min-dialect: %v", err)
 	}
 	if opts.MaxDialect, err = parseDialect(cmd.String("max-dialect")); err != nil {
-		return opts, closers, fmt.Errorf("--max-dialect: %v", err)
+		return opts, closers, nil, fmt.Errorf("--max-dialect: %v", err)
 	}
 	if opts.Users == nil && !opts.Guest {
-		return opts, closers, errors.New("nobody can log on: give --users FILE or --guest")
+		return opts, closers, nil, errors.New("nobody can log on: give --users FILE or --guest")
 	}
-	return opts, closers, nil
+	return opts, closers, hellos, nil
 }
 
 func parseDialect(s string) (smb2.Dialect, error) {
@@ -325,6 +328,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	hfs.SetStats(srv.Stats().String)
 	var l net.Listener
 	for port := 10445; port < 10545; port++ {
 		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
