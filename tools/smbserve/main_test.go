@@ -172,3 +172,54 @@ func TestDemo(t *testing.T) {
 		t.Fatal("demo did not stop")
 	}
 }
+
+// The server takes the sockets of systemd socket activation (LISTEN_FDS).
+func TestSocketActivation(t *testing.T) {
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil || testing.Short() {
+		t.Skip("systemd-socket-activate not installed (or -short)")
+	}
+	smbclient, err := exec.LookPath("smbclient")
+	if err != nil {
+		t.Skip("smbclient not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "smbserve")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var log syncBuffer
+	cmd := exec.CommandContext(ctx, activate, "-l", addr, bin, "serve", "--share", "test=memfs", "--guest")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	var out []byte
+	for i := 0; i < 50; i++ {
+		cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+		out, err = exec.CommandContext(cctx, smbclient, "//127.0.0.1/test", "-p", port, "-N", "-c", "ls").CombinedOutput()
+		ccancel()
+		if err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || !strings.Contains(string(out), "blocks of size") {
+		t.Fatalf("smbclient through the activated socket: %v\n%s\n%s", err, out, log.String())
+	}
+	if !strings.Contains(log.String(), "listening on "+addr) {
+		t.Errorf("log: %s", log.String())
+	}
+}
