@@ -160,7 +160,7 @@ func (t *Tree) queryFile(ctx context.Context, r *Req, o *open, class fscc.FileIn
 		out, err = ai.Append(out)
 		return out, errStatus(err)
 	case fscc.ClassFilePositionInformation:
-		pi := fscc.FilePositionInformation{CurrentByteOffset: o.pos}
+		pi := fscc.FilePositionInformation{CurrentByteOffset: o.pos.Load()}
 		out, err = pi.Append(out)
 		return out, errStatus(err)
 	case fscc.ClassFileModeInformation:
@@ -228,7 +228,7 @@ func (t *Tree) queryFile(ctx context.Context, r *Req, o *open, class fscc.FileIn
 			InternalInformation:  fscc.FileInternalInformation{IndexNumber: a.ID},
 			EaInformation:        fscc.FileEaInformation{EaSize: t.eaSize(ctx, o)},
 			AccessInformation:    fscc.FileAccessInformation{AccessFlags: o.access},
-			PositionInformation:  fscc.FilePositionInformation{CurrentByteOffset: o.pos},
+			PositionInformation:  fscc.FilePositionInformation{CurrentByteOffset: o.pos.Load()},
 			ModeInformation:      fscc.FileModeInformation{Mode: o.mode},
 			AlignmentInformation: fscc.FileAlignmentInformation{AlignmentRequirement: fscc.AlignmentByte},
 			FileName:             utf16.FromString(o.fileName()),

@@ -12,8 +12,9 @@ import (
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
-// writeToEOF is the WRITE offset that appends (FILE_WRITE_TO_END_OF_FILE, MS-FSA 2.1.5.3).
-const writeToEOF = math.MaxUint64
+// maxFileSize is the largest end of file a WRITE may reach (NTFS's 0xFFFFFFF0000; Windows
+// answers INVALID_PARAMETER beyond it).
+const maxFileSize = 0xfffffff0000
 
 // Read implements SMB2 READ (MS-SMB2 3.3.5.12). The data goes into r.Buf when it fits.
 func (t *Tree) Read(r *Req, req *smb2.ReadRequest, resp *smb2.ReadResponse) ntstatus.Status {
@@ -39,6 +40,10 @@ func (t *Tree) Read(r *Req, req *smb2.ReadRequest, resp *smb2.ReadResponse) ntst
 	}
 	*resp = smb2.ReadResponse{}
 	if req.Length == 0 {
+		// Nothing to read: only a minimum count makes it an end of file.
+		if req.MinimumCount > 0 {
+			return ntstatus.StatusEndOfFile
+		}
 		return ntstatus.StatusSuccess
 	}
 	var buf []byte
@@ -55,11 +60,14 @@ func (t *Tree) Read(r *Req, req *smb2.ReadRequest, resp *smb2.ReadResponse) ntst
 		return ntstatus.StatusEndOfFile
 	}
 	resp.Data = buf[:n]
+	// Like Samba, the position (FilePositionInformation) follows reads.
+	o.pos.Store(req.Offset + uint64(n))
 	return ntstatus.StatusSuccess
 }
 
-// Write implements SMB2 WRITE (MS-SMB2 3.3.5.13). Offset 0xFFFFFFFFFFFFFFFF writes at
-// the end of the file.
+// Write implements SMB2 WRITE (MS-SMB2 3.3.5.13). Offsets beyond INT64_MAX, including
+// 0xFFFFFFFFFFFFFFFF (FILE_WRITE_TO_END_OF_FILE of the local API), are INVALID_PARAMETER
+// as on Windows; an open with FILE_APPEND_DATA only may write at or after the end.
 func (t *Tree) Write(r *Req, req *smb2.WriteRequest, resp *smb2.WriteResponse) ntstatus.Status {
 	r.reset()
 	ctx := r.ctx()
@@ -81,20 +89,19 @@ func (t *Tree) Write(r *Req, req *smb2.WriteRequest, resp *smb2.WriteResponse) n
 		return ntstatus.StatusAccessDenied
 	}
 	off := req.Offset
-	if off == writeToEOF || o.access&dtyp.FileWriteData == 0 {
+	if off > math.MaxInt64 || off+uint64(len(req.Data)) > math.MaxInt64 ||
+		(len(req.Data) > 0 && off+uint64(len(req.Data)) > maxFileSize) {
+		return ntstatus.StatusInvalidParameter
+	}
+	if o.access&dtyp.FileWriteData == 0 {
 		a, err := t.attrOf(ctx, o)
 		if err != nil {
 			return errStatus(err)
 		}
-		if off == writeToEOF {
-			off = uint64(a.Size)
-		} else if off < uint64(a.Size) {
+		if off < uint64(a.Size) {
 			// FILE_APPEND_DATA alone does not allow changing existing data.
 			return ntstatus.StatusAccessDenied
 		}
-	}
-	if off > math.MaxInt64 || off+uint64(len(req.Data)) > math.MaxInt64 {
-		return ntstatus.StatusInvalidParameter
 	}
 	if o.f.locks.conflict(o, off, uint64(len(req.Data)), true) {
 		return ntstatus.StatusFileLockConflict

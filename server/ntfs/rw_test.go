@@ -2,6 +2,8 @@ package ntfs
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"fmt"
 	"sync"
 	"testing"
@@ -43,12 +45,30 @@ func TestReadWrite(t *testing.T) {
 			if st != ntstatus.StatusSuccess || len(resp.Data) != 5 {
 				t.Errorf("short read: %v %d", st, len(resp.Data))
 			}
-			// Append with offset -1.
-			if _, st := c.write(fid, writeToEOF, []byte("tail")); st != ntstatus.StatusSuccess {
+			// Offset -1 (the local API's write-to-end) and the range past NTFS's largest
+			// file are invalid over SMB2, as on Windows.
+			for _, off := range []uint64{math.MaxUint64, math.MaxUint64 - 1, math.MaxInt64, maxFileSize} {
+				if _, st := c.write(fid, off, []byte("tail")); st != ntstatus.StatusInvalidParameter {
+					t.Errorf("write at %#x: %v", off, st)
+				}
+			}
+			if n, st := c.write(fid, maxFileSize, nil); st != ntstatus.StatusSuccess || n != 0 {
+				t.Errorf("empty write at the largest size: %v %d", st, n)
+			}
+			if si := c.standard(fid); si.EndOfFile != uint64(len(big)) {
+				t.Errorf("after invalid writes: %d", si.EndOfFile)
+			}
+			// A read of nothing with a minimum count is an end of file; a read moves the
+			// position.
+			st = c.tree.Read(&c.r, &smb2.ReadRequest{FileId: fid, Offset: uint64(len(big)), MinimumCount: 1}, &resp)
+			if st != ntstatus.StatusEndOfFile {
+				t.Errorf("empty read with MinimumCount: %v", st)
+			}
+			if _, st := c.read(fid, 0, 10); st != ntstatus.StatusSuccess {
 				t.Fatal(st)
 			}
-			if si := c.standard(fid); si.EndOfFile != uint64(len(big))+4 {
-				t.Errorf("after append: %d", si.EndOfFile)
+			if b, _ := c.query(fid, smb2.InfoFile, uint8(fscc.ClassFilePositionInformation), 64); len(b) != 8 || binary.LittleEndian.Uint64(b) != 10 {
+				t.Errorf("position after read: %x", b)
 			}
 			// Write-through and flush.
 			var wresp smb2.WriteResponse
@@ -68,7 +88,8 @@ func TestReadWrite(t *testing.T) {
 			if _, st := c.write(ap, 0, []byte("x")); st != ntstatus.StatusAccessDenied {
 				t.Errorf("append-only overwrite: %v", st)
 			}
-			if _, st := c.write(ap, writeToEOF, []byte("x")); st != ntstatus.StatusSuccess {
+			a := c.standard(ap)
+			if _, st := c.write(ap, a.EndOfFile, []byte("x")); st != ntstatus.StatusSuccess {
 				t.Errorf("append-only append: %v", st)
 			}
 			c.mustClose(ap)

@@ -71,7 +71,7 @@ func (t *Tree) setFile(ctx context.Context, o *open, class fscc.FileInformationC
 		if o.mode.Has(fscc.ModeNoIntermediateBuffering) && pi.CurrentByteOffset%512 != 0 {
 			return ntstatus.StatusInvalidParameter
 		}
-		o.pos = pi.CurrentByteOffset
+		o.pos.Store(pi.CurrentByteOffset)
 		return ntstatus.StatusSuccess
 	case fscc.ClassFileModeInformation:
 		var mi fscc.FileModeInformation

@@ -131,7 +131,7 @@ type open struct {
 
 	// Used by the tree's goroutine only.
 	deleteOnClose bool
-	pos           uint64
+	pos           atomic.Uint64 // FilePositionInformation: set by SET_INFO and by READ
 	mode          fscc.FileMode
 	enum          *dirEnum
 	closed        atomic.Bool
