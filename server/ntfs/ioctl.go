@@ -54,7 +54,12 @@ func (t *Tree) Ioctl(r *Req, req *smb2.IoctlRequest, resp *smb2.IoctlResponse) n
 		if req.MaxOutputResponse < 28 {
 			return ntstatus.StatusInvalidParameter
 		}
+		// Like Windows, 4 bytes of (unused, zero) context follow ContextLength 0 when
+		// they fit: Samba's client decodes a 32-byte response.
 		k := fscc.SrvRequestResumeKey{ResumeKey: t.s.resumeKey(o)}
+		if req.MaxOutputResponse >= 32 {
+			k.Context = make([]byte, 4)
+		}
 		out, _ = k.Append(scratch(r, 32))
 		st = ntstatus.StatusSuccess
 	case fscc.FsctlSrvCopychunk, fscc.FsctlSrvCopychunkWrite:
