@@ -4,6 +4,15 @@ package fuzz
 
 import "testing"
 
+func FuzzAnyDcerpc(f *testing.F) {
+	for i := 0; i < 19; i++ {
+		f.Add(append([]byte{byte(i)}, make([]byte, 64)...))
+	}
+	addSeeds(f, "dcerpc.*")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		AnyDcerpc(data)
+	})
+}
 func FuzzAnyDtyp(f *testing.F) {
 	for i := 0; i < 5; i++ {
 		f.Add(append([]byte{byte(i)}, make([]byte, 64)...))

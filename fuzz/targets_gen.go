@@ -3,10 +3,78 @@
 package fuzz
 
 import (
+	dcerpc "github.com/smbvfs/smbvfs/protocol/dcerpc"
 	dtyp "github.com/smbvfs/smbvfs/protocol/dtyp"
 	fscc "github.com/smbvfs/smbvfs/protocol/fscc"
 	smb2 "github.com/smbvfs/smbvfs/protocol/smb2"
 )
+
+// AnyDcerpc decodes data[1:] as one of the 19 other structures of package dcerpc, chosen by data[0]; see checkStruct.
+func AnyDcerpc(data []byte) int {
+	if len(data) == 0 {
+		return 0
+	}
+	switch int(data[0]) % 19 {
+	case 0:
+		var m dcerpc.Header
+		return checkStruct(&m, data[1:])
+	case 1:
+		var m dcerpc.SecTrailer
+		return checkStruct(&m, data[1:])
+	case 2:
+		var m dcerpc.SyntaxId
+		return checkStruct(&m, data[1:])
+	case 3:
+		var m dcerpc.ContextElem
+		return checkStruct(&m, data[1:])
+	case 4:
+		var m dcerpc.Result
+		return checkStruct(&m, data[1:])
+	case 5:
+		var m dcerpc.PResultList
+		return checkStruct(&m, data[1:])
+	case 6:
+		var m dcerpc.Version
+		return checkStruct(&m, data[1:])
+	case 7:
+		var m dcerpc.Bind
+		return checkStruct(&m, data[1:])
+	case 8:
+		var m dcerpc.AlterContext
+		return checkStruct(&m, data[1:])
+	case 9:
+		var m dcerpc.BindAck
+		return checkStruct(&m, data[1:])
+	case 10:
+		var m dcerpc.AlterContextResp
+		return checkStruct(&m, data[1:])
+	case 11:
+		var m dcerpc.BindNak
+		return checkStruct(&m, data[1:])
+	case 12:
+		var m dcerpc.Request
+		return checkStruct(&m, data[1:])
+	case 13:
+		var m dcerpc.Response
+		return checkStruct(&m, data[1:])
+	case 14:
+		var m dcerpc.Fault
+		return checkStruct(&m, data[1:])
+	case 15:
+		var m dcerpc.Auth3
+		return checkStruct(&m, data[1:])
+	case 16:
+		var m dcerpc.Shutdown
+		return checkStruct(&m, data[1:])
+	case 17:
+		var m dcerpc.CoCancel
+		return checkStruct(&m, data[1:])
+	case 18:
+		var m dcerpc.Orphaned
+		return checkStruct(&m, data[1:])
+	}
+	return 0
+}
 
 // AnyDtyp decodes data[1:] as one of the 5 other structures of package dtyp, chosen by data[0]; see checkStruct.
 func AnyDtyp(data []byte) int {
