@@ -31,7 +31,8 @@ type asyncOp struct {
 	r         ntfs.Req
 	ctx       context.Context
 	cancel    context.CancelFunc
-	cancelled atomic.Bool
+	cancelled atomic.Bool // by CANCEL: the request completes with STATUS_CANCELLED
+	cleanup   atomic.Bool // its tree, session or connection went away
 	done      chan struct{}
 	status    ntstatus.Status
 	body      smb2.Body
@@ -64,8 +65,12 @@ func (c *conn) goAsync(wait time.Duration, fn func(a *asyncOp) (ntstatus.Status,
 	c.asyncWG.Add(1)
 	go func() {
 		st, body := fn(a)
-		if a.cancelled.Load() && smb2.IsErrorResponse(a.hdr.Command, st) {
+		switch {
+		case a.cancelled.Load() && smb2.IsErrorResponse(a.hdr.Command, st):
 			st = ntstatus.StatusCancelled
+		case a.cleanup.Load() && a.hdr.Command == smb2.CommandChangeNotify:
+			// The handle was closed under the watch (MS-SMB2 3.3.5.19: STATUS_NOTIFY_CLEANUP).
+			st, body = ntstatus.StatusNotifyCleanup, nil
 		}
 		a.status, a.body = st, body
 		close(a.done)
@@ -186,13 +191,14 @@ func (c *conn) Cancel(call *smb2.Call, req *smb2.CancelRequest) ntstatus.Status 
 	return ntstatus.StatusSuccess
 }
 
-// cancelAsync cancels the asynchronous operations match selects.
-func (c *conn) cancelAsync(match func(a *asyncOp) bool) {
+// cleanupAsync ends the asynchronous operations match selects because their tree or
+// session is going away.
+func (c *conn) cleanupAsync(match func(a *asyncOp) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, a := range c.asyncs {
 		if match(a) {
-			a.cancelled.Store(true)
+			a.cleanup.Store(true)
 			a.cancel()
 		}
 	}

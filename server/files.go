@@ -9,8 +9,8 @@ import (
 )
 
 // useFileID resolves the FileId of a request (MS-SMB2 3.3.5.2.7.2): in a related
-// operation all 0xFF bytes name the FileId of the previous CREATE of the chain, and fail
-// with its status when it failed.
+// operation all 0xFF bytes name the FileId of the previous operation of the chain (a CREATE,
+// or a request that named its open), and fail with the CREATE's status when it failed.
 func (c *conn) useFileID(fid *smb2.FileId) ntstatus.Status {
 	if *fid == anyFileID {
 		if !c.cur.related {
@@ -25,6 +25,8 @@ func (c *conn) useFileID(fid *smb2.FileId) ntstatus.Status {
 		*fid = c.cmp.fileID
 		return ntstatus.StatusSuccess
 	}
+	// A request naming its open passes it on to the related requests that follow.
+	c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = *fid, true, 0
 	return ntstatus.StatusSuccess
 }
 

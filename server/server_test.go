@@ -478,6 +478,33 @@ func TestAsyncCancel(t *testing.T) {
 	}
 	// Still in business, and the credits were not consumed by CANCEL.
 	c.must(smb2.CommandEcho, &smb2.EchoRequest{}, 0)
+
+	// A watch whose tree is disconnected ends with STATUS_NOTIFY_CLEANUP.
+	c.send(c.build(smb2.CommandChangeNotify, &smb2.ChangeNotifyRequest{FileId: created.FileId, OutputBufferLength: 4096, CompletionFilter: 0x17}, c.mid, 1))
+	notifyMid := c.mid
+	c.mid++
+	if b, err := c.recvRaw(); err != nil || h0(b).Status != ntstatus.StatusPending {
+		t.Fatalf("interim: %v", err)
+	}
+	c.send(c.build(smb2.CommandTreeDisconnect, &smb2.TreeDisconnectRequest{}, c.mid, 1))
+	c.mid++
+	got := map[uint64]ntstatus.Status{}
+	for len(got) < 2 {
+		r, err := c.recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[r.hdr.MessageId] = r.hdr.Status
+	}
+	if got[notifyMid] != ntstatus.StatusNotifyCleanup || got[notifyMid+1] != 0 {
+		t.Fatalf("tree disconnect under a watch: %v", got)
+	}
+}
+
+func h0(b []byte) smb2.Header {
+	var h smb2.Header
+	h.Decode(b)
+	return h
 }
 
 // A related compound CREATE + WRITE + CLOSE: the all-0xFF FileId names the CREATE's, the

@@ -94,7 +94,6 @@ func (s *session) destroy() {
 	s.trees = map[uint32]*tree{}
 	s.mu.Unlock()
 	s.conn.srv.unregisterSession(s)
-	s.conn.cancelAsync(func(a *asyncOp) bool { return a.sess == s })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, t := range trees {
@@ -102,6 +101,7 @@ func (s *session) destroy() {
 			t.ft.Disconnect(ctx)
 		}
 	}
+	s.conn.cleanupAsync(func(a *asyncOp) bool { return a.sess == s })
 }
 
 func (s *session) isClosed() bool {

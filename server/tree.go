@@ -85,10 +85,10 @@ func (c *conn) TreeDisconnect(call *smb2.Call, req *smb2.TreeDisconnectRequest, 
 	if t == nil {
 		return ntstatus.StatusNetworkNameDeleted
 	}
-	c.cancelAsync(func(a *asyncOp) bool { return a.tree == t })
 	if t.ft != nil {
 		t.ft.Disconnect(c.ctx)
 	}
+	c.cleanupAsync(func(a *asyncOp) bool { return a.tree == t })
 	return ntstatus.StatusSuccess
 }
 
