@@ -175,7 +175,7 @@ func (t *Tree) copyChunk(ctx context.Context, r *Req, o *open, req *smb2.IoctlRe
 	if o.isDir || src.isDir || o.h == nil || src.h == nil {
 		return nil, ntstatus.StatusAccessDenied
 	}
-	if o.access&dtyp.FileWriteData == 0 || src.access&dtyp.FileReadData == 0 {
+	if o.access&dtyp.FileWriteData == 0 || src.access&dataRead == 0 { // FILE_EXECUTE reads too
 		return nil, ntstatus.StatusAccessDenied
 	}
 	if req.CtlCode == fscc.FsctlSrvCopychunk && o.access&dtyp.FileReadData == 0 {
@@ -240,8 +240,11 @@ func (t *Tree) setSparse(ctx context.Context, o *open, in []byte) ntstatus.Statu
 	return ntstatus.StatusSuccess
 }
 
-// allocatedRanges answers FSCTL_QUERY_ALLOCATED_RANGES. The contract does not expose
-// holes, so the data up to the end of file counts as allocated.
+// allocatedRanges answers FSCTL_QUERY_ALLOCATED_RANGES. The vfs contract does not expose
+// holes: a file without the sparse attribute is allocated up to its end of file; in a
+// sparse file, like NTFS with its 64 KiB deallocation unit, every aligned 64 KiB chunk
+// holding only zeros counts as a hole (what FSCTL_SET_ZERO_DATA leaves behind, and what
+// was never written). Past sparseScanLimit bytes the rest counts as allocated.
 func (t *Tree) allocatedRanges(ctx context.Context, r *Req, o *open, req *smb2.IoctlRequest) ([]byte, ntstatus.Status) {
 	var q fscc.FileAllocatedRangeBuffer
 	if len(req.Input) < 16 || q.Decode(req.Input) != nil {
@@ -267,10 +270,76 @@ func (t *Tree) allocatedRanges(ctx context.Context, r *Req, o *open, req *smb2.I
 	if req.MaxOutputResponse < 16 {
 		return nil, ntstatus.StatusBufferTooSmall
 	}
+	ranges := [][2]uint64{{q.FileOffset, end}}
+	if a.DOS&vfs.DOSSparse != 0 && o.h != nil {
+		if ranges, err = sparseRanges(ctx, o.h, q.FileOffset, end); err != nil {
+			return nil, errStatus(err)
+		}
+	}
 	var l fscc.FileAllocatedRangeBufferList
-	l.Reset(scratch(r, 16))
-	l.Add(&fscc.FileAllocatedRangeBuffer{FileOffset: q.FileOffset, Length: end - q.FileOffset})
-	return l.Bytes(), ntstatus.StatusSuccess
+	l.Reset(scratch(r, 16*min(len(ranges), 64)))
+	st := ntstatus.StatusSuccess
+	for i, rg := range ranges {
+		if uint32(i+1)*16 > req.MaxOutputResponse {
+			st = ntstatus.StatusBufferOverflow
+			break
+		}
+		l.Add(&fscc.FileAllocatedRangeBuffer{FileOffset: rg[0], Length: rg[1] - rg[0]})
+	}
+	return l.Bytes(), st
+}
+
+const (
+	sparseChunk     = 64 << 10  // NTFS's deallocation unit
+	sparseScanLimit = 256 << 20 // bytes of a sparse file read to find holes
+)
+
+// sparseRanges returns the allocated ranges within [off, end) of a sparse file: the
+// aligned sparseChunk chunks that hold a non-zero byte, merged and clipped to [off, end).
+func sparseRanges(ctx context.Context, h vfs.Handle, off, end uint64) ([][2]uint64, error) {
+	var out [][2]uint64
+	add := func(from, to uint64) {
+		from, to = max(from, off), min(to, end)
+		if n := len(out); n > 0 && out[n-1][1] == from {
+			out[n-1][1] = to
+			return
+		}
+		out = append(out, [2]uint64{from, to})
+	}
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := (*bp)[:sparseChunk]
+	scanned := uint64(0)
+	for c := off &^ (sparseChunk - 1); c < end; c += sparseChunk {
+		if scanned >= sparseScanLimit {
+			add(c, end)
+			break
+		}
+		n, err := h.ReadAt(ctx, buf, int64(c))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		scanned += sparseChunk
+		if !allZero(buf[:n]) {
+			add(c, c+sparseChunk)
+		}
+	}
+	return out, nil
+}
+
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 var zeros [64 << 10]byte

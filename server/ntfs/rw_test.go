@@ -301,6 +301,28 @@ func TestSparseAndZeroData(t *testing.T) {
 			if st != ntstatus.StatusSuccess || l.Decode(out, -1) != nil || l.Count() != 1 {
 				t.Errorf("allocated ranges: %v %d", st, l.Count())
 			}
+			if b.name == "memfs" {
+				// A zeroed aligned 64 KiB chunk of a sparse file is a hole.
+				z = fscc.FileZeroDataInformation{FileOffset: 0, BeyondFinalZero: 65536}
+				in, _ = z.Append(nil)
+				c.ioctl(fid, fscc.FsctlSetZeroData, in, 0)
+				q := fscc.FileAllocatedRangeBuffer{FileOffset: 1, Length: 1 << 30}
+				in, _ = q.Append(nil)
+				out, st = c.ioctl(fid, fscc.FsctlQueryAllocatedRanges, in, 1024)
+				if st != ntstatus.StatusSuccess || l.Decode(out, -1) != nil || l.Count() != 1 {
+					t.Fatalf("allocated ranges after punch: %v %d", st, l.Count())
+				}
+				it := l.Iter()
+				it.Next()
+				if r := it.Value(); r.FileOffset != 65536 || r.Length != 100000-65536 {
+					t.Errorf("allocated range after punch: %+v", r)
+				}
+				q = fscc.FileAllocatedRangeBuffer{FileOffset: 0, Length: 65536}
+				in, _ = q.Append(nil)
+				if out, st = c.ioctl(fid, fscc.FsctlQueryAllocatedRanges, in, 1024); st != ntstatus.StatusSuccess || len(out) != 0 {
+					t.Errorf("hole: %v %d bytes", st, len(out))
+				}
+			}
 			z = fscc.FileZeroDataInformation{FileOffset: 10, BeyondFinalZero: 5}
 			in, _ = z.Append(nil)
 			if _, st := c.ioctl(fid, fscc.FsctlSetZeroData, in, 0); st != ntstatus.StatusInvalidParameter {
