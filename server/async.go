@@ -13,6 +13,9 @@ import (
 	"github.com/smbvfs/smbvfs/server/ntfs"
 )
 
+// maxAsyncPerConn bounds the requests of a connection that wait asynchronously.
+const maxAsyncPerConn = 512
+
 // lockWait is how long a blocking LOCK may take before the server answers STATUS_PENDING.
 const lockWait = 10 * time.Millisecond
 
@@ -41,6 +44,14 @@ type asyncOp struct {
 // goAsync runs fn in a goroutine. When it completes within wait the result is the
 // request's response; otherwise the request goes asynchronous.
 func (c *conn) goAsync(wait time.Duration, fn func(a *asyncOp) (ntstatus.Status, smb2.Body)) ntstatus.Status {
+	c.mu.Lock()
+	n := len(c.asyncs)
+	c.mu.Unlock()
+	if n >= maxAsyncPerConn {
+		// Each interim response returns the request's credits, so pending requests need
+		// their own bound.
+		return ntstatus.StatusInsufficientResources
+	}
 	a := &asyncOp{
 		c:        c,
 		hdr:      c.hdr,
