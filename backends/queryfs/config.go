@@ -331,7 +331,15 @@ func compileView(c ViewConfig) (*view, error) {
 	}
 	v.qleaf = v.leaf
 	if !hasField(v.leaf.fields(), v.key) {
-		v.qleaf = append(template{{field: v.key}, {lit: " - "}}, v.leaf...)
+		kp := part{field: v.key}
+		for _, l := range v.levels {
+			for _, p := range l {
+				if p.field == v.key {
+					kp.width = p.width
+				}
+			}
+		}
+		v.qleaf = append(template{kp, {lit: " - "}}, v.leaf...)
 	}
 	// The index of the folders: level keys, then the name's fields.
 	v.lix = &store.Index{Filter: v.filter}

@@ -336,9 +336,6 @@ func (r *rootDir) lookup(name string, fold bool) (vfs.Node, string, error) {
 	if i := r.find(name, fold); i >= 0 {
 		return r.ch[i].node, r.ch[i].name, nil
 	}
-	if i := r.find(name, true); i >= 0 && !fold {
-		return nil, "", vfs.ErrNotExist
-	}
 	return nil, "", vfs.ErrNotExist
 }
 
@@ -397,10 +394,6 @@ func (r *rootDir) Mkdir(ctx context.Context, name string) (vfs.Node, error) {
 	a, _ := node.Attr(ctx)
 	r.fs.Notify(vfs.Change{Op: vfs.ChangeAdded, Path: name, ID: a.ID, Dir: true})
 	return node, nil
-}
-
-func (r *rootDir) Create(context.Context, string) (vfs.Node, vfs.Handle, error) {
-	return nil, nil, vfs.ErrReadOnly
 }
 
 func (r *rootDir) Remove(_ context.Context, name string) error {

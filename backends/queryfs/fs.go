@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -316,11 +317,11 @@ func (l *trackList) lookup(ctx context.Context, name string, fold bool) (vfs.Nod
 		ord  int
 	}
 	cands := []cand{{name, 1}}
-	ext := l.name.ext()
-	if stem, ok := strings.CutSuffix(name, ext); ok || ext == "" {
+	if n := len(l.name.ext()); len(name) >= n && strings.EqualFold(name[len(name)-n:], l.name.ext()) {
+		stem, ext := name[:len(name)-n], name[len(name)-n:]
 		if i := strings.LastIndex(stem, " ("); i >= 0 && strings.HasSuffix(stem, ")") {
-			var k int
-			if _, err := fmt.Sscanf(stem[i+2:len(stem)-1], "%d", &k); err == nil && k >= 2 && fmt.Sprint(k) == stem[i+2:len(stem)-1] {
+			digits := stem[i+2 : len(stem)-1]
+			if k, err := strconv.Atoi(digits); err == nil && k >= 2 && strconv.Itoa(k) == digits {
 				cands = append(cands, cand{stem[:i] + ext, k})
 			}
 		}

@@ -23,6 +23,7 @@ type DemoTrack struct {
 	Format     string        // "cbr", "xing", "vbri", "corrupt"
 	Truncated  bool
 	Corrupt    bool // no audio at all: the indexer must skip it
+	Duplicate  bool // same title and track number as the track before
 }
 
 var (
@@ -81,14 +82,15 @@ func Demo(dir string, n int, seed uint64) ([]DemoTrack, error) {
 					title = pick(specialTitles)
 				}
 				tr := tn
-				if artistNo%7 == 3 && a == 0 && tn == 2 {
+				dup := artistNo%3 == 0 && a == 0 && tn == 2
+				if dup {
 					title, tr = out[len(out)-1].Tags.Title, tn-1 // a duplicate: same number, same title
 				}
 				tags := mp3.Tags{Title: title, Artist: artist, Album: album, Genre: genre, Track: tr, Tracks: tracks, Year: year, Disc: 1}
 				if artistNo%5 == 0 {
 					tags.AlbumArtist = "Various " + artist
 				}
-				out = append(out, DemoTrack{Tags: tags})
+				out = append(out, DemoTrack{Tags: tags, Duplicate: dup})
 			}
 		}
 	}
@@ -96,7 +98,10 @@ func Demo(dir string, n int, seed uint64) ([]DemoTrack, error) {
 	for i := range out {
 		t := &out[i]
 		i1 := i + 1
+		dup := t.Duplicate || i+1 < len(out) && out[i+1].Duplicate
 		switch {
+		case dup:
+			t.TagVersion = "v2.3"
 		case i1%37 == 0 && i1 < 80:
 			t.Corrupt, t.Format, t.TagVersion = true, "corrupt", "none"
 		case i1%23 == 0:
@@ -109,7 +114,7 @@ func Demo(dir string, n int, seed uint64) ([]DemoTrack, error) {
 				t.TagVersion = "v2.3+v1"
 			}
 		}
-		if i1%29 == 0 && !t.Corrupt {
+		if i1%29 == 0 && !t.Corrupt && !dup {
 			t.Truncated = true
 		}
 	}
