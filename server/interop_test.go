@@ -258,6 +258,8 @@ var tortureTests = []struct {
 	{"smb2.compound.interim1", "file engine: CHANGE_NOTIFY not implemented (NOT_SUPPORTED instead of pending + CANCELLED)"},
 	{"smb2.compound.compound-padding", ""},
 	{"smb2.compound.create-write-close", ""},
+	{"smb2.compound_async.flush_close", ""},
+	{"smb2.compound_async.flush_flush", ""},
 }
 
 func TestInteropSmbtorture(t *testing.T) {
