@@ -98,6 +98,15 @@ func (c *conn) handleSMB2(frame []byte, encSess *session) error {
 	}
 	c.wbuf = c.wbuf[:outHeadroom]
 	c.started = c.started[:0]
+	defer func() {
+		// Requests that went asynchronous finish now that their interim response is out
+		// (or the connection is going down: then they only release their resources).
+		for _, a := range c.started {
+			a.start()
+		}
+		clear(c.started)
+		c.started = c.started[:0]
+	}()
 	var elems [8]respElem
 	resp := elems[:0]
 	c.cmp = compoundState{}
@@ -150,31 +159,21 @@ func (c *conn) handleSMB2(frame []byte, encSess *session) error {
 			}
 		}
 	}
-	out := c.wbuf[resp[0].start-4:]
-	if encSess != nil {
-		out = c.wbuf[resp[0].start-4-smb3.TransformHeaderSize:]
-		if err := c.seal(encSess, out[4:]); err != nil {
-			return err
-		}
+	if encSess == nil {
+		return c.writeFrame(c.wbuf[resp[0].start-4:])
 	}
-	err := c.writeFrame(out)
-	for _, a := range c.started {
-		a.start()
-	}
-	clear(c.started)
-	c.started = c.started[:0]
-	return err
-}
-
-func (c *conn) seal(s *session, pdu []byte) error {
-	if s.enc == nil {
+	if encSess.enc == nil {
 		return errors.New("no encryption key")
 	}
 	if cap(c.wbuf)-len(c.wbuf) < smb3.TransformSlack {
-		// Let GCM seal in place.
+		// Room for GCM to seal in place.
 		c.wbuf = append(c.wbuf, make([]byte, smb3.TransformSlack)...)[:len(c.wbuf)]
 	}
-	return s.enc.Seal(pdu, s.id)
+	out := c.wbuf[resp[0].start-4-smb3.TransformHeaderSize:]
+	if err := encSess.enc.Seal(out[4:], encSess.id); err != nil {
+		return err
+	}
+	return c.writeFrame(out)
 }
 
 // processOne runs one request of a frame; it appends the response to c.wbuf and reports
@@ -309,8 +308,8 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	if cur.disconnect {
 		return false, disconnect("%v asked to drop the connection", h.Command)
 	}
-	if cur.noResponse {
-		return false, nil
+	if cur.noResponse || h.Command == smb2.CommandCancel {
+		return false, nil // CANCEL is never answered, not even when refused
 	}
 	if status != ntstatus.StatusSuccess && status != ntstatus.StatusPending {
 		c.cmp.prevErr = status
