@@ -109,3 +109,15 @@ func (s *session) isClosed() bool {
 	defer s.mu.Unlock()
 	return s.closed
 }
+
+func (s *session) setIdentity(id ntfs.Identity) {
+	s.mu.Lock()
+	s.identity = id
+	s.mu.Unlock()
+}
+
+func (s *session) getIdentity() ntfs.Identity {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.identity
+}

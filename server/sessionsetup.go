@@ -72,7 +72,7 @@ func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp
 	id := ntfs.Identity{User: res.User, Domain: res.Domain, Guest: res.Guest, Anonymous: res.Anonymous}
 	if reauth {
 		// Re-authentication keeps the keys; the identity may change (MS-SMB2 3.3.5.5.3).
-		s.identity = id
+		s.setIdentity(id)
 		s.state = smb2.SessionValid
 		if s.signer != nil {
 			c.cur.signWith = s
@@ -80,7 +80,7 @@ func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp
 		resp.SessionFlags = sessionFlags(s)
 		return ntstatus.StatusSuccess
 	}
-	s.identity = id
+	s.setIdentity(id)
 	o := &c.srv.opts
 	if !id.Guest && !id.Anonymous && len(res.SessionKey) > 0 {
 		keys, err := smb3.DeriveKeys(smb3.Dialect(c.dialect), smb3.Cipher(c.cipher), res.SessionKey, s.preauth[:])
@@ -167,8 +167,8 @@ func (srv *Server) expirePrevious(id uint64, by *session) {
 	if old == nil || old == by {
 		return
 	}
-	if old.identity.User != by.identity.User || old.identity.Domain != by.identity.Domain ||
-		old.identity.Guest || old.identity.Anonymous {
+	oid, bid := old.getIdentity(), by.getIdentity()
+	if oid.User != bid.User || oid.Domain != bid.Domain || oid.Guest || oid.Anonymous {
 		return
 	}
 	old.conn.dropSession(old)
