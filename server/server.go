@@ -230,7 +230,7 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.shares["IPC$"] = &share{name: "IPC$", pipe: true}
+	s.shares["IPC$"] = &share{name: "IPC$", pipe: true, fs: newIPCShare(&s.opts)}
 	return s, nil
 }
 

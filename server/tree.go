@@ -45,7 +45,7 @@ func (c *conn) TreeConnect(call *smb2.Call, req *smb2.TreeConnectRequest, resp *
 	if sh.encrypt && (s.enc == nil || c.dialect < smb2.Dialect300) {
 		return ntstatus.StatusAccessDenied
 	}
-	if !sh.pipe {
+	if sh.fs != nil {
 		ft, err := sh.fs.Connect(c.ctx, s.identity)
 		if err != nil {
 			c.log.Debug("tree connect", "share", sh.name, "err", err)
