@@ -12,10 +12,11 @@ var (
 
 // Operation numbers.
 const (
-	OpNetrShareEnum     = 15 // MS-SRVS 3.1.4.8 (NetShareEnumAll)
-	OpNetrShareGetInfo  = 16 // MS-SRVS 3.1.4.10
-	OpNetrServerGetInfo = 21 // MS-SRVS 3.1.4.17
-	OpNetrWkstaGetInfo  = 0  // MS-WKST 3.2.4.1
+	OpNetrShareEnum       = 15 // MS-SRVS 3.1.4.8 (NetShareEnumAll)
+	OpNetrShareGetInfo    = 16 // MS-SRVS 3.1.4.10
+	OpNetrServerGetInfo   = 21 // MS-SRVS 3.1.4.17
+	OpNetrShareEnumSticky = 36 // MS-SRVS 3.1.4.9: NetrShareEnum's signature
+	OpNetrWkstaGetInfo    = 0  // MS-WKST 3.2.4.1
 )
 
 // Share types (MS-SRVS 2.2.2.4).
@@ -52,7 +53,8 @@ const (
 
 // ShareInfo is one share at any SHARE_INFO level (MS-SRVS 2.2.4.22 to 2.2.4.29): level 0
 // uses Name; 1 adds Type and Remark; 2 adds Permissions, MaxUses, CurrentUses, Path and
-// Passwd; 501 is level 1 with Flags; 1005 is Flags alone.
+// Passwd; 501 is level 1 with Flags; 502 is level 2 with a security descriptor
+// (self-relative, SecurityDescriptor; the server sends none); 1005 is Flags alone.
 type ShareInfo struct {
 	Name        string
 	Type        uint32
@@ -63,6 +65,8 @@ type ShareInfo struct {
 	Path        string
 	Passwd      *string
 	Flags       uint32
+	// SecurityDescriptor is the level 502 shi502_security_descriptor, nil for none.
+	SecurityDescriptor []byte
 }
 
 // ErrBadLevel is returned by the codecs for an information level they do not know.
@@ -70,7 +74,7 @@ var ErrBadLevel = errors.New("dcerpc: unknown information level")
 
 func knownShareLevel(level uint32, enum bool) bool {
 	switch level {
-	case 0, 1, 2, 501:
+	case 0, 1, 2, 501, 502:
 		return true
 	case 1005:
 		return !enum
@@ -90,7 +94,7 @@ func shareInfoFixed(e *Encoder, level uint32, s *ShareInfo) {
 		if level == 501 {
 			e.Uint32(s.Flags)
 		}
-	case 2:
+	case 2, 502:
 		e.Pointer(true)
 		e.Uint32(s.Type)
 		e.Pointer(true)
@@ -99,6 +103,10 @@ func shareInfoFixed(e *Encoder, level uint32, s *ShareInfo) {
 		e.Uint32(s.CurrentUses)
 		e.Pointer(true)
 		e.Pointer(s.Passwd != nil)
+		if level == 502 {
+			e.Uint32(uint32(len(s.SecurityDescriptor)))
+			e.Pointer(s.SecurityDescriptor != nil)
+		}
 	case 1005:
 		e.Uint32(s.Flags)
 	}
@@ -112,17 +120,26 @@ func shareInfoDeferred(e *Encoder, level uint32, s *ShareInfo) {
 	case 1, 501:
 		e.String(s.Name)
 		e.String(s.Remark)
-	case 2:
+	case 2, 502:
 		e.String(s.Name)
 		e.String(s.Remark)
 		e.String(s.Path)
 		if s.Passwd != nil {
 			e.String(*s.Passwd)
 		}
+		if level == 502 && s.SecurityDescriptor != nil {
+			e.Uint32(uint32(len(s.SecurityDescriptor)))
+			for _, c := range s.SecurityDescriptor {
+				e.Uint8(c)
+			}
+		}
 	}
 }
 
-type sharePtrs struct{ name, remark, path, passwd bool }
+type sharePtrs struct {
+	name, remark, path, passwd, sd bool
+	sdLen                          uint32
+}
 
 func decodeShareInfoFixed(d *Decoder, level uint32, s *ShareInfo) (p sharePtrs) {
 	switch level {
@@ -135,7 +152,7 @@ func decodeShareInfoFixed(d *Decoder, level uint32, s *ShareInfo) (p sharePtrs) 
 		if level == 501 {
 			s.Flags = d.Uint32()
 		}
-	case 2:
+	case 2, 502:
 		p.name = d.Pointer()
 		s.Type = d.Uint32()
 		p.remark = d.Pointer()
@@ -144,6 +161,10 @@ func decodeShareInfoFixed(d *Decoder, level uint32, s *ShareInfo) (p sharePtrs) 
 		s.CurrentUses = d.Uint32()
 		p.path = d.Pointer()
 		p.passwd = d.Pointer()
+		if level == 502 {
+			p.sdLen = d.Uint32()
+			p.sd = d.Pointer()
+		}
 	case 1005:
 		s.Flags = d.Uint32()
 	}
@@ -163,6 +184,14 @@ func decodeShareInfoDeferred(d *Decoder, p sharePtrs, s *ShareInfo) {
 	if p.passwd {
 		pw := d.String()
 		s.Passwd = &pw
+	}
+	if p.sd {
+		n := d.Uint32()
+		if d.Err() != nil || n != p.sdLen || int(n) > d.Remaining() {
+			d.fail()
+			return
+		}
+		s.SecurityDescriptor = append([]byte{}, d.take(int(n))...)
 	}
 }
 

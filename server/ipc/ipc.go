@@ -48,10 +48,11 @@ type Config struct {
 
 // Share is the IPC$ share: the state every tree connect to it shares.
 type Share struct {
-	cfg  Config
-	list []dcerpc.ShareInfo
-	mu   sync.Mutex
-	seq  uint64
+	cfg    Config
+	list   []dcerpc.ShareInfo
+	sticky []dcerpc.ShareInfo // the shares without STYPE_SPECIAL
+	mu     sync.Mutex
+	seq    uint64
 }
 
 // IPCComment is the comment of IPC$, as Windows gives it.
@@ -82,6 +83,9 @@ func NewShare(cfg Config) *Share {
 			Name: e.Name, Type: t, Remark: e.Comment,
 			MaxUses: 0xFFFFFFFF, // SHI_USES_UNLIMITED
 		})
+		if t&dcerpc.STypeSpecial == 0 {
+			s.sticky = append(s.sticky, s.list[len(s.list)-1])
+		}
 	}
 	return s
 }

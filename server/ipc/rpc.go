@@ -42,9 +42,9 @@ type endpoint struct {
 	assoc    uint32
 	contexts map[uint16]bool // accepted presentation contexts (NDR)
 
-	in   []byte     // written bytes not yet forming a whole PDU
-	out  [][]byte   // response messages (PDUs) not yet read
-	part int        // bytes of out[0] already read
+	in   []byte   // written bytes not yet forming a whole PDU
+	out  [][]byte // response messages (PDUs) not yet read
+	part int      // bytes of out[0] already read
 	re   dcerpc.Reassembler
 	cc   callCtx
 }

@@ -15,12 +15,17 @@ func (srvsvc) call(c *callCtx, opnum uint16, stub []byte) ([]byte, dcerpc.FaultS
 	e := &c.enc
 	cfg := &c.tree.share.cfg
 	switch opnum {
-	case dcerpc.OpNetrShareEnum:
+	case dcerpc.OpNetrShareEnum, dcerpc.OpNetrShareEnumSticky:
 		var req dcerpc.NetrShareEnumRequest
 		if req.Decode(stub) != nil {
 			return nil, dcerpc.NcaFaultNdr
 		}
-		resp := shareEnum(c.tree.share.shares(), &req)
+		all := c.tree.share.shares()
+		if opnum == dcerpc.OpNetrShareEnumSticky {
+			// the sticky (persistent, configured) shares: not the special ones
+			all = c.tree.share.sticky
+		}
+		resp := shareEnum(all, &req)
 		resp.Encode(e)
 	case dcerpc.OpNetrShareGetInfo:
 		var req dcerpc.NetrShareGetInfoRequest
@@ -29,7 +34,7 @@ func (srvsvc) call(c *callCtx, opnum uint16, stub []byte) ([]byte, dcerpc.FaultS
 		}
 		resp := dcerpc.NetrShareGetInfoResponse{Level: req.Level}
 		switch req.Level {
-		case 0, 1, 2, 501, 1005:
+		case 0, 1, 2, 501, 502, 1005:
 			resp.Result = dcerpc.NERRNetNameNotFound
 			for _, s := range c.tree.share.shares() {
 				if strings.EqualFold(s.Name, req.NetName) {
@@ -74,7 +79,7 @@ func (srvsvc) call(c *callCtx, opnum uint16, stub []byte) ([]byte, dcerpc.FaultS
 func shareEnum(all []dcerpc.ShareInfo, req *dcerpc.NetrShareEnumRequest) dcerpc.NetrShareEnumResponse {
 	resp := dcerpc.NetrShareEnumResponse{Level: req.Level, TotalEntries: uint32(len(all))}
 	switch req.Level {
-	case 0, 1, 2, 501:
+	case 0, 1, 2, 501, 502:
 	default:
 		resp.Result = dcerpc.ErrorInvalidLevel
 		resp.TotalEntries = 0
@@ -119,6 +124,8 @@ func entrySize(level uint32, s *dcerpc.ShareInfo) int {
 		return 12 + str(s.Name) + str(s.Remark)
 	case 501:
 		return 16 + str(s.Name) + str(s.Remark)
+	case 502:
+		return 40 + str(s.Name) + str(s.Remark) + str(s.Path) + len(s.SecurityDescriptor)
 	default:
 		return 32 + str(s.Name) + str(s.Remark) + str(s.Path)
 	}
