@@ -46,6 +46,8 @@ type testServer struct {
 	DataDir string // the passthrough share's directory
 }
 
+func itoa(i int) string { return fmt.Sprint(i) }
+
 func (s *testServer) Addr() string { return net.JoinHostPort(s.Host, fmt.Sprint(s.Port)) }
 
 // startServer starts a server with the memfs share "test" (4 GiB capacity), the
