@@ -20,6 +20,7 @@ const pcapDir = "../../../shared/pcaps"
 
 // capturedPDU is one DCE/RPC PDU found in a capture.
 type capturedPDU struct {
+	key        pipeKey
 	capture    string
 	frame      int
 	fromClient bool
@@ -57,7 +58,7 @@ func walkCapture(t testing.TB, path string, fn func(p capturedPDU)) (notRPC int)
 		}
 		buf = append(buf, data...)
 		n, err := SplitPDUs(buf, func(pdu []byte) error {
-			fn(capturedPDU{capture: u.Capture, frame: u.Frame, fromClient: u.FromClient, data: bytes.Clone(pdu)})
+			fn(capturedPDU{key: key, capture: u.Capture, frame: u.Frame, fromClient: u.FromClient, data: bytes.Clone(pdu)})
 			return nil
 		})
 		if err != nil {
