@@ -248,3 +248,142 @@ func TestLargeResponseFragments(t *testing.T) {
 		t.Fatalf("%d shares", len(resp.Shares))
 	}
 }
+
+func TestPipeFileOps(t *testing.T) {
+	tr, fid := testPipe(t, "wkssvc")
+	r := &ntfs.Req{}
+	// READ with nothing pending does not block
+	if st := tr.Read(r, &smb2.ReadRequest{FileId: fid, Length: 100}, &smb2.ReadResponse{}); st != ntstatus.StatusPipeEmpty {
+		t.Fatalf("empty read: %v", st)
+	}
+	// WRITE a bind, then READ the answer in small pieces: BUFFER_OVERFLOW until its end
+	var wr smb2.WriteResponse
+	in := bindPDU(1, ctxElem(0, dcerpc.WkssvcSyntax, dcerpc.NDR))
+	if st := tr.Write(r, &smb2.WriteRequest{FileId: fid, Data: in}, &wr); st != 0 || wr.Count != uint32(len(in)) {
+		t.Fatalf("write: %v %d", st, wr.Count)
+	}
+	var qi smb2.QueryInfoResponse
+	if st := tr.QueryInfo(r, &smb2.QueryInfoRequest{InfoType: smb2.InfoFile, FileInfoClass: uint8(fscc.ClassFilePipeLocalInformation), FileId: fid, OutputBufferLength: 100}, &qi); st != 0 {
+		t.Fatalf("pipe local info: %v", st)
+	}
+	var pl fscc.FilePipeLocalInformation
+	if err := pl.Decode(qi.OutputBuffer); err != nil || pl.NamedPipeType != fscc.PipeTypeMessage || pl.ReadDataAvailable == 0 || pl.NamedPipeState != fscc.PipeStateConnected {
+		t.Fatalf("%+v %v", pl, err)
+	}
+	var peek smb2.IoctlResponse
+	if st := tr.Ioctl(r, &smb2.IoctlRequest{CtlCode: fscc.FsctlPipePeek, FileId: fid, MaxOutputResponse: 16}, &peek); st != ntstatus.StatusBufferOverflow || len(peek.Output) != 16 {
+		t.Fatalf("peek: %v %x", st, peek.Output)
+	}
+	var got []byte
+	for {
+		var rr smb2.ReadResponse
+		st := tr.Read(r, &smb2.ReadRequest{FileId: fid, Length: 10}, &rr)
+		got = append(got, rr.Data...)
+		if st == ntstatus.StatusSuccess {
+			break
+		}
+		if st != ntstatus.StatusBufferOverflow || len(rr.Data) != 10 {
+			t.Fatalf("partial read: %v %d", st, len(rr.Data))
+		}
+	}
+	if rs := results(t, got); len(rs) != 1 || rs[0].Result != dcerpc.Acceptance {
+		t.Fatalf("%+v", rs)
+	}
+	// standard information as Windows gives it for a pipe
+	if st := tr.QueryInfo(r, &smb2.QueryInfoRequest{InfoType: smb2.InfoFile, FileInfoClass: uint8(fscc.ClassFileStandardInformation), FileId: fid, OutputBufferLength: 100}, &qi); st != 0 {
+		t.Fatalf("standard info: %v", st)
+	}
+	var si fscc.FileStandardInformation
+	if si.Decode(qi.OutputBuffer); si.NumberOfLinks != 1 || si.DeletePending != 1 || si.AllocationSize != 4096 {
+		t.Fatalf("%+v", si)
+	}
+	// WKSTA_INFO_100
+	var e dcerpc.Encoder
+	(&dcerpc.NetrWkstaGetInfoRequest{Level: 100}).Encode(&e)
+	var wi dcerpc.NetrWkstaGetInfoResponse
+	if err := wi.Decode(call(t, tr, fid, 2, dcerpc.OpNetrWkstaGetInfo, e.Bytes(), 4280)); err != nil || wi.Info == nil || wi.Info.ComputerName != "TESTSRV" || wi.Info.LanGroup != "WORKGROUP" {
+		t.Fatalf("%+v %v", wi, err)
+	}
+	// PIPE_WAIT names a pipe
+	wait := fscc.FsctlPipeWaitRequest{Name: utf16.FromString("srvsvc")}
+	wb, _ := wait.Append(nil)
+	if st := tr.Ioctl(r, &smb2.IoctlRequest{CtlCode: fscc.FsctlPipeWait, Input: wb}, &smb2.IoctlResponse{}); st != 0 {
+		t.Fatalf("pipe wait: %v", st)
+	}
+	wait.Name = utf16.FromString("nosuch")
+	wb, _ = wait.Append(nil)
+	if st := tr.Ioctl(r, &smb2.IoctlRequest{CtlCode: fscc.FsctlPipeWait, Input: wb}, &smb2.IoctlResponse{}); st != ntstatus.StatusObjectNameNotFound {
+		t.Fatalf("pipe wait nosuch: %v", st)
+	}
+	if st := tr.Close(r, &smb2.CloseRequest{FileId: fid}, &smb2.CloseResponse{}); st != 0 {
+		t.Fatalf("close: %v", st)
+	}
+	if st := tr.Read(r, &smb2.ReadRequest{FileId: fid, Length: 10}, &smb2.ReadResponse{}); st != ntstatus.StatusFileClosed {
+		t.Fatalf("read after close: %v", st)
+	}
+}
+
+func TestFragmentedRequestAndAlterContext(t *testing.T) {
+	tr, fid := testPipe(t, "srvsvc")
+	transceive(t, tr, fid, bindPDU(1, ctxElem(0, dcerpc.WkssvcSyntax, dcerpc.NDR)), 4280)
+	// alter_context adds srvsvc as context 1
+	ac := dcerpc.AlterContext{PfcFlags: dcerpc.PfcFirstFrag | dcerpc.PfcLastFrag, Drep: dcerpc.DrepLE, CallId: 2, MaxXmitFrag: 4280, MaxRecvFrag: 4280}
+	c := ctxElem(1, dcerpc.SrvsvcSyntax, dcerpc.NDR64, dcerpc.NDR)
+	ac.ContextElems.Add(&c)
+	in, _ := ac.Append(nil)
+	out := transceive(t, tr, fid, in, 4280)
+	var acr dcerpc.AlterContextResp
+	if err := acr.Decode(out); err != nil || len(acr.SecAddr) != 0 {
+		t.Fatalf("alter_context_resp: %v %+v", err, acr)
+	}
+	var rl dcerpc.PResultList
+	rl.Decode(acr.ResultList)
+	it := rl.Results.Iter()
+	if !it.Next() || it.Value().Result != dcerpc.Acceptance || !it.Value().TransferSyntax.Same(dcerpc.NDR) {
+		t.Fatalf("alter_context result")
+	}
+	// a NetrShareGetInfo request in three fragments, written separately
+	var e dcerpc.Encoder
+	(&dcerpc.NetrShareGetInfoRequest{NetName: "DOCS", Level: 501}).Encode(&e)
+	stub := e.Bytes()
+	parts := [][]byte{stub[:8], stub[8:16], stub[16:]}
+	for i, p := range parts {
+		flags := dcerpc.PfcFlags(0)
+		if i == 0 {
+			flags |= dcerpc.PfcFirstFrag
+		}
+		if i == len(parts)-1 {
+			flags |= dcerpc.PfcLastFrag
+		}
+		r := dcerpc.Request{PfcFlags: flags, Drep: dcerpc.DrepLE, CallId: 3, PContId: 1, Opnum: dcerpc.OpNetrShareGetInfo, Body: p}
+		b, _ := r.Append(nil)
+		if st := tr.Write(&ntfs.Req{}, &smb2.WriteRequest{FileId: fid, Data: b}, &smb2.WriteResponse{}); st != 0 {
+			t.Fatal(st)
+		}
+	}
+	var rr smb2.ReadResponse
+	if st := tr.Read(&ntfs.Req{}, &smb2.ReadRequest{FileId: fid, Length: 4280}, &rr); st != 0 {
+		t.Fatal(st)
+	}
+	var resp dcerpc.Response
+	if err := resp.Decode(rr.Data); err != nil {
+		t.Fatal(err)
+	}
+	var gi dcerpc.NetrShareGetInfoResponse
+	s, _ := resp.ResponseStub()
+	if err := gi.Decode(s); err != nil || gi.Share == nil || gi.Share.Name != "docs" || gi.Share.Remark != "Documents" {
+		t.Fatalf("%+v %v", gi, err)
+	}
+	// an authenticated bind on a new pipe is refused with bind_nak
+	tr, fid = testPipe(t, "srvsvc")
+	b := dcerpc.Bind{PfcFlags: dcerpc.PfcFirstFrag | dcerpc.PfcLastFrag, Drep: dcerpc.DrepLE, CallId: 1, MaxXmitFrag: 4280, MaxRecvFrag: 4280, AuthLength: 8,
+		AuthVerifier: []byte{10, 2, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}}
+	c = ctxElem(0, dcerpc.SrvsvcSyntax, dcerpc.NDR)
+	b.ContextElems.Add(&c)
+	in, _ = b.Append(nil)
+	out = transceive(t, tr, fid, in, 4280)
+	var nak dcerpc.BindNak
+	if err := nak.Decode(out); err != nil || nak.ProviderRejectReason != dcerpc.RejectAuthenticationTypeNotRecognized {
+		t.Fatalf("bind_nak: %v %+v", err, nak)
+	}
+}
