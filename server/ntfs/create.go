@@ -208,6 +208,9 @@ func (c *createReq) existing(w walked) (*open, smb2.CreateAction, dtyp.AccessMas
 	switch {
 	case c.pn.trailing && !isDir:
 		return nil, 0, 0, ntstatus.StatusObjectNameInvalid
+	case !named && c.disp == smb2.FileCreate:
+		// FILE_CREATE of an existing name collides whatever its type.
+		return nil, 0, 0, ntstatus.StatusObjectNameCollision
 	case named && c.opts.Has(smb2.FileDirectoryFile):
 		return nil, 0, 0, ntstatus.StatusNotADirectory
 	case !named && isDir && c.pn.dataType:

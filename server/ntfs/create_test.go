@@ -40,13 +40,13 @@ func TestDispositions(t *testing.T) {
 		},
 		isFile: {
 			{ok(smb2.FileSuperseded), ok(smb2.FileOpened), collision, ok(smb2.FileOpened), ok(smb2.FileOverwritten), ok(smb2.FileOverwritten)},
-			{inval, notADir, notADir, notADir, inval, inval},
+			{inval, notADir, collision, notADir, inval, inval}, // FILE_CREATE: collision first (smbtorture smb2.mkdir)
 			{ok(smb2.FileSuperseded), ok(smb2.FileOpened), collision, ok(smb2.FileOpened), ok(smb2.FileOverwritten), ok(smb2.FileOverwritten)},
 		},
 		isDir: {
 			{isADir, ok(smb2.FileOpened), collision, ok(smb2.FileOpened), isADir, isADir},
 			{inval, ok(smb2.FileOpened), collision, ok(smb2.FileOpened), inval, inval},
-			{isADir, isADir, isADir, isADir, isADir, isADir},
+			{isADir, isADir, collision, isADir, isADir, isADir},
 		},
 	}
 	options := []smb2.CreateOptions{0, smb2.FileDirectoryFile, smb2.FileNonDirectoryFile}
@@ -121,9 +121,10 @@ func TestCreateNames(t *testing.T) {
 		{"a>b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
 		{"a|b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
 		{"a\"b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
-		{"a/b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
+		{"a/b", smb2.FileCreate, ntstatus.StatusObjectPathNotFound}, // a slash separates, as in Samba
 		{"a\x01b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
-		{"..", smb2.FileOpen, ntstatus.StatusObjectNameInvalid},
+		{"..", smb2.FileOpen, ntstatus.StatusObjectPathSyntaxBad},
+		{"..\\..\\..", smb2.FileCreate, ntstatus.StatusObjectPathSyntaxBad},
 		{"dir\\..\\x", smb2.FileOpen, ntstatus.StatusObjectNameInvalid},
 		{long, smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
 		{long[:255], smb2.FileCreate, ntstatus.StatusSuccess},

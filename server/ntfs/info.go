@@ -27,9 +27,9 @@ var fileClassFixed = map[fscc.FileInformationClass]int{
 	fscc.ClassFileFullEaInformation:         0,
 	fscc.ClassFileModeInformation:           4,
 	fscc.ClassFileAlignmentInformation:      4,
-	fscc.ClassFileAllInformation:            100,
-	fscc.ClassFileAlternateNameInformation:  4,
-	fscc.ClassFileStreamInformation:         0,
+	fscc.ClassFileAllInformation:            104, // Windows counts the aligned first name unit
+	fscc.ClassFileAlternateNameInformation:  8,
+	fscc.ClassFileStreamInformation:         32,
 	fscc.ClassFileCompressionInformation:    16,
 	fscc.ClassFileNetworkOpenInformation:    56,
 	fscc.ClassFileAttributeTagInformation:   8,
@@ -466,10 +466,12 @@ func (t *Tree) queryFS(ctx context.Context, r *Req, o *open, class fscc.FsInform
 	return out, errStatus(err)
 }
 
-// fsAttributes describes what the share supports, from the root's capabilities. Names
-// are matched without case by the engine, so CASE_SENSITIVE_SEARCH is never reported.
+// fsAttributes describes what the share supports, from the root's capabilities. Like
+// NTFS (and Samba) it reports CASE_SENSITIVE_SEARCH: the file system can match with case
+// (what clients ask for with SMB2_FLAGS/POSIX options), although the engine matches
+// without.
 func (s *Share) fsAttributes(ctx context.Context, vi vfs.VolumeInfo) fscc.FileSystemAttributes {
-	a := fscc.FsCasePreservedNames | fscc.FsUnicodeOnDisk | fscc.FsSupportsSparseFiles
+	a := fscc.FsCaseSensitiveSearch | fscc.FsCasePreservedNames | fscc.FsUnicodeOnDisk | fscc.FsSupportsSparseFiles
 	if root, err := s.fs.Root(ctx); err == nil {
 		if _, ok := root.(vfs.Streamer); ok {
 			a |= fscc.FsNamedStreams

@@ -28,12 +28,15 @@ type parsedName struct {
 // Errors, as Windows reports them: a reserved character or a control character, an
 // empty component ("a\\b"), "." or "..", a component longer than 255 UTF-16 units, or a
 // malformed stream suffix give STATUS_OBJECT_NAME_INVALID; a leading backslash gives
-// STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.9 forbids it; Windows refuses it).
+// STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.9 forbids it; Windows refuses it). A slash
+// is read as a backslash, as Samba does.
 func parseName(name string, leadingOK bool) (parsedName, ntstatus.Status) {
 	var p parsedName
 	if !utf8.ValidString(name) {
 		return p, ntstatus.StatusObjectNameInvalid
 	}
+	// Like Samba, a slash separates components too (smbtorture's own paths use it).
+	name = strings.ReplaceAll(name, "/", "\\")
 	if strings.HasPrefix(name, "\\") {
 		if !leadingOK {
 			return p, ntstatus.StatusInvalidParameter
@@ -78,6 +81,10 @@ func parseName(name string, leadingOK bool) (parsedName, ntstatus.Status) {
 				return p, ntstatus.StatusObjectNameInvalid
 			}
 		}
+	}
+	if len(parts) > 0 && parts[0] == ".." {
+		// Above the share root (smbtorture smb2.mkdir, as Samba).
+		return p, ntstatus.StatusObjectPathSyntaxBad
 	}
 	for _, c := range parts {
 		if st := checkComponent(c); st != ntstatus.StatusSuccess {

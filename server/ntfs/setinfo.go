@@ -221,6 +221,9 @@ func (t *Tree) setBasic(ctx context.Context, o *open, buf []byte) ntstatus.Statu
 		if fa&fscc.FileAttributeDirectory != 0 && !o.f.isDir {
 			return ntstatus.StatusInvalidParameter
 		}
+		if fa&fscc.FileAttributeTemporary != 0 && o.f.isDir {
+			return ntstatus.StatusInvalidParameter // a directory cannot be temporary (NTFS)
+		}
 		set := fromAttributes(fa) & settableAttributes
 		c.Set, c.Clear = set, settableAttributes&^set
 	}
