@@ -3,8 +3,8 @@ package ntfs
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
