@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -111,6 +112,10 @@ type Options struct {
 	// Ciphers and SigningAlgorithms override the server's order of preference (3.1.1).
 	Ciphers           []smb2.CipherId
 	SigningAlgorithms []smb2.SigningAlgorithm
+	// KeyLog, when set, receives one line per authenticated session with its id and keys, in
+	// the format of Wireshark's smb2_seskey_list (like SSLKEYLOGFILE). A debugging aid for
+	// decrypting captures: off by default, never in production.
+	KeyLog io.Writer
 }
 
 // Server is an SMB2/3 server.

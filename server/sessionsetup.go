@@ -19,6 +19,11 @@ func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp
 	if req.Flags&smb2.SessionSetupFlagBinding != 0 {
 		return ntstatus.StatusRequestNotAccepted // no multichannel
 	}
+	if c.srv.opts.Encryption == Required && c.cipher == 0 {
+		// Encryption is required and this connection can not encrypt (MS-SMB2 3.3.5.5,
+		// RejectUnencryptedAccess): a dialect below 3.0 or a client without a common cipher.
+		return ntstatus.StatusAccessDenied
+	}
 	var s *session
 	newSess := false
 	if h.SessionId == 0 {
@@ -89,6 +94,7 @@ func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp
 			return ntstatus.StatusInternalError
 		}
 		s.sessionKey = keys.SessionKey
+		c.srv.logKeys(s.id, keys)
 		if s.signer, err = smb3.NewSigner(smb3.SigningAlgorithm(c.signAlg), keys.Signing); err != nil {
 			c.dropSession(s)
 			return ntstatus.StatusInternalError

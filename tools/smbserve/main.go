@@ -72,6 +72,7 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "max-dialect", Usage: "highest dialect", Value: "3.1.1"},
 			&cli.StringFlag{Name: "name", Usage: "server name", Value: "SMBVFS"},
 			&cli.StringFlag{Name: "log-level", Usage: "debug | info | warn | error", Value: "info"},
+			&cli.StringFlag{Name: "keylog", Usage: "append each session's id and keys to FILE (Wireshark smb2_seskey_list format; debugging only: it decrypts the traffic)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			opts, closers, hellos, err := optionsFrom(cmd, stderr)
@@ -154,6 +155,14 @@ func optionsFrom(cmd *cli.Command, stderr io.Writer) (opts server.Options, close
 	}
 	if opts.Users == nil && !opts.Guest {
 		return opts, closers, nil, errors.New("nobody can log on: give --users FILE or --guest")
+	}
+	if f := cmd.String("keylog"); f != "" {
+		kl, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return opts, closers, nil, fmt.Errorf("--keylog: %v", err)
+		}
+		closers = append(closers, func() { kl.Close() })
+		opts.KeyLog = kl
 	}
 	return opts, closers, hellos, nil
 }
