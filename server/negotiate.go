@@ -109,9 +109,6 @@ func (c *conn) Negotiate(call *smb2.Call, req *smb2.NegotiateRequest, resp *smb2
 	if best == 0 {
 		return ntstatus.StatusNotSupported
 	}
-	if o.Encryption == Required && best < smb2.Dialect300 {
-		return ntstatus.StatusNotSupported
-	}
 	c.clientGuid = req.ClientGuid
 	c.clientCaps = req.Capabilities
 	c.clientSecMode = req.SecurityMode
@@ -193,9 +190,6 @@ func (c *conn) Negotiate(call *smb2.Call, req *smb2.NegotiateRequest, resp *smb2
 		}
 		if !hasPreauth {
 			return ntstatus.StatusInvalidParameter
-		}
-		if o.Encryption == Required && c.cipher == 0 {
-			return ntstatus.StatusNotSupported
 		}
 	}
 	c.dialect = best

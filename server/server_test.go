@@ -12,6 +12,7 @@ import (
 	"github.com/smbvfs/smbvfs/protocol/crypto/smb3"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
+	"github.com/smbvfs/smbvfs/protocol/wire"
 	"github.com/smbvfs/smbvfs/server/ntfs"
 )
 
@@ -589,5 +590,74 @@ func TestShutdown(t *testing.T) {
 		if ns, ok := sh.fs.(ntfsShare); ok && ns.s.OpenCount() != 0 {
 			t.Fatalf("share %s has %d opens", sh.name, ns.s.OpenCount())
 		}
+	}
+}
+
+func TestNegotiateContexts(t *testing.T) {
+	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(),
+		Ciphers: []smb2.CipherId{smb2.CipherAES256GCM, smb2.CipherAES128CCM}})
+	// 3.1.1 without a preauth integrity context is invalid.
+	c := dial(t, addr)
+	req := smb2.NegotiateRequest{Dialects: wire.AppendUint16s(nil, uint16(smb2.Dialect311))}
+	req.NegotiateContexts.Reset(nil)
+	c.sendRaw(c.build(smb2.CommandNegotiate, &req, 0, 0))
+	if r, err := c.recv(); err != nil || r.hdr.Status != ntstatus.StatusInvalidParameter {
+		t.Fatalf("no preauth context: %v %v", err, r)
+	}
+	// The server's order of preference picks the cipher; the signing algorithm defaults to
+	// AES-CMAC without a signing context.
+	c = dial(t, addr)
+	req = smb2.NegotiateRequest{Dialects: wire.AppendUint16s(nil, 0x0202, 0x0311)}
+	req.NegotiateContexts.Reset(nil)
+	p := smb2.PreauthIntegrityCapabilities{HashAlgorithms: wire.AppendUint16s(nil, 1), Salt: make([]byte, 32)}
+	data, _ := p.Append(nil)
+	req.NegotiateContexts.Add(&smb2.NegotiateContext{ContextType: smb2.NegotiateContextPreauthIntegrityCapabilities, Data: data})
+	e := smb2.EncryptionCapabilities{Ciphers: wire.AppendUint16s(nil, uint16(smb2.CipherAES128CCM), uint16(smb2.CipherAES256GCM))}
+	data, _ = e.Append(nil)
+	req.NegotiateContexts.Add(&smb2.NegotiateContext{ContextType: smb2.NegotiateContextEncryptionCapabilities, Data: data})
+	cc := smb2.CompressionCapabilities{CompressionAlgorithms: wire.AppendUint16s(nil, uint16(smb2.CompressionLZ77))}
+	data, _ = cc.Append(nil)
+	req.NegotiateContexts.Add(&smb2.NegotiateContext{ContextType: smb2.NegotiateContextCompressionCapabilities, Data: data})
+	c.sendRaw(c.build(smb2.CommandNegotiate, &req, 0, 0))
+	r, err := c.recv()
+	if err != nil || r.hdr.Status != 0 {
+		t.Fatalf("negotiate: %v %v", err, r)
+	}
+	var resp smb2.NegotiateResponse
+	if err := resp.Decode(r.msg, 0); err != nil {
+		t.Fatal(err)
+	}
+	if resp.DialectRevision != smb2.Dialect311 || resp.Capabilities&smb2.CapLargeMtu == 0 || resp.Capabilities&(smb2.CapLeasing|smb2.CapPersistentHandles|smb2.CapMultiChannel) != 0 {
+		t.Fatalf("dialect %v caps %v", resp.DialectRevision, resp.Capabilities)
+	}
+	if resp.MaxReadSize != 8<<20 || len(resp.SecurityBuffer) == 0 {
+		t.Fatalf("max read %d, security buffer %d bytes", resp.MaxReadSize, len(resp.SecurityBuffer))
+	}
+	var kinds []smb2.NegotiateContextType
+	for it := resp.NegotiateContexts.Iter(); it.Next(); {
+		ctx := it.Value()
+		kinds = append(kinds, ctx.ContextType)
+		if ctx.ContextType == smb2.NegotiateContextEncryptionCapabilities {
+			var got smb2.EncryptionCapabilities
+			got.Decode(ctx.Data)
+			if got.Ciphers.Len() != 1 || smb2.CipherId(got.Ciphers.At(0)) != smb2.CipherAES256GCM {
+				t.Errorf("cipher %x", got.Ciphers)
+			}
+		}
+	}
+	if fmt.Sprint(kinds) != fmt.Sprint([]smb2.NegotiateContextType{smb2.NegotiateContextPreauthIntegrityCapabilities, smb2.NegotiateContextEncryptionCapabilities}) {
+		t.Errorf("response contexts %v (compression must not be advertised)", kinds)
+	}
+	// A second NEGOTIATE drops the connection.
+	c.sendRaw(c.build(smb2.CommandNegotiate, &req, 1, 0))
+	if _, err := c.recv(); err == nil {
+		t.Fatal("second NEGOTIATE answered")
+	}
+	// Encryption required: a 2.1 connection negotiates but can not set up a session.
+	_, addr = startServer(t, Options{Shares: testShares(), Users: testUsers(), Encryption: Required})
+	c = dial(t, addr)
+	c.negotiate(smb2.Dialect210, 0)
+	if st := c.login("alice", "Secret123"); st != ntstatus.StatusAccessDenied {
+		t.Fatalf("2.1 with encryption required: %v", st)
 	}
 }
