@@ -330,6 +330,11 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	if err := c.appendResponse(status, body, uint16(granted)); err != nil {
 		return false, err
 	}
+	if status == ntstatus.StatusUserSessionDeleted && h.Flags.Has(smb2.FlagsSigned) && cur.signWith == nil {
+		// There is no key to sign with, but clients that require signing look for the flag
+		// before they accept this status (they do not verify it).
+		binary.LittleEndian.PutUint32(c.wbuf[start+16:], uint32(smb2.HeaderFlags(binary.LittleEndian.Uint32(c.wbuf[start+16:]))|smb2.FlagsSigned))
+	}
 	respMsg := c.wbuf[start:]
 	if cur.negotiate311 {
 		c.preauth.Update(respMsg)

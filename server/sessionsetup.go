@@ -17,7 +17,7 @@ const maxSessionsPerConn = 256
 func (c *conn) SessionSetup(call *smb2.Call, req *smb2.SessionSetupRequest, resp *smb2.SessionSetupResponse) ntstatus.Status {
 	h := call.Header
 	if req.Flags&smb2.SessionSetupFlagBinding != 0 {
-		return ntstatus.StatusRequestNotAccepted // no multichannel
+		return c.refuseBinding(h)
 	}
 	if c.srv.opts.Encryption == Required && c.cipher == 0 {
 		// Encryption is required and this connection can not encrypt (MS-SMB2 3.3.5.5,
@@ -191,4 +191,34 @@ func (c *conn) Logoff(call *smb2.Call, req *smb2.LogoffRequest, resp *smb2.Logof
 	}
 	c.dropSession(s)
 	return ntstatus.StatusSuccess
+}
+
+// refuseBinding answers a request to bind a session to this connection: the server has no
+// multichannel, so every binding is refused, with the status the checks of MS-SMB2 3.3.5.5
+// give first. The refusal is signed with the referenced session's key when the request was
+// signed with it, so that a client that requires signing sees the status.
+func (c *conn) refuseBinding(h *smb2.Header) ntstatus.Status {
+	ref := c.srv.lookupSession(h.SessionId)
+	if ref != nil && h.Flags.Has(smb2.FlagsSigned) && ref.signer != nil && !c.cur.encrypted {
+		if ref.signer.Verify(c.cur.msg) != nil {
+			return ntstatus.StatusAccessDenied
+		}
+		c.cur.signWith = ref
+	}
+	if c.dialect < smb2.Dialect300 {
+		return ntstatus.StatusRequestNotAccepted
+	}
+	if ref == nil {
+		return ntstatus.StatusUserSessionDeleted
+	}
+	rc := ref.conn
+	switch {
+	case rc.dialect < smb2.Dialect300:
+		return ntstatus.StatusInvalidParameter
+	case rc.signAlg != c.signAlg:
+		return ntstatus.StatusNotSupported
+	case rc.dialect != c.dialect, rc.cipher != c.cipher, !h.Flags.Has(smb2.FlagsSigned):
+		return ntstatus.StatusInvalidParameter
+	}
+	return ntstatus.StatusRequestNotAccepted
 }
