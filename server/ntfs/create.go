@@ -211,8 +211,8 @@ func (c *createReq) existing(w walked) (*open, smb2.CreateAction, dtyp.AccessMas
 	case !named && c.disp == smb2.FileCreate:
 		// FILE_CREATE of an existing name collides whatever its type.
 		return nil, 0, 0, ntstatus.StatusObjectNameCollision
-	case named && c.opts.Has(smb2.FileDirectoryFile):
-		return nil, 0, 0, ntstatus.StatusNotADirectory
+	case (named || c.pn.dataType) && c.opts.Has(smb2.FileDirectoryFile):
+		return nil, 0, 0, ntstatus.StatusNotADirectory // a stream is never a directory
 	case !named && isDir && c.pn.dataType:
 		return nil, 0, 0, ntstatus.StatusFileIsADirectory
 	case !named && isDir && c.opts.Has(smb2.FileNonDirectoryFile):
@@ -293,11 +293,19 @@ func (c *createReq) create(w walked) (*open, smb2.CreateAction, dtyp.AccessMask,
 	if c.pn.trailing && !c.opts.Has(smb2.FileDirectoryFile) {
 		return nil, 0, 0, ntstatus.StatusObjectNameInvalid
 	}
+	if (c.pn.stream != "" || c.pn.dataType) && c.opts.Has(smb2.FileDirectoryFile) {
+		return nil, 0, 0, ntstatus.StatusNotADirectory // a stream is never a directory
+	}
 	if s.opt.ReadOnly {
 		return nil, 0, 0, ntstatus.StatusAccessDenied
 	}
 	if st := s.checkParentPending(c.ctx, w.parent); st != ntstatus.StatusSuccess {
 		return nil, 0, 0, st
+	}
+	if c.opts.Has(smb2.FileDeleteOnClose) && c.req.FileAttributes&fscc.FileAttributeReadonly != 0 && c.pn.stream == "" {
+		// A new read-only file cannot be deleted on close (NTFS; smbtorture
+		// smb2.delete-on-close-perms.READONLY).
+		return nil, 0, 0, ntstatus.StatusCannotDelete
 	}
 	name := w.stored[len(w.stored)-1]
 	mkdir := c.opts.Has(smb2.FileDirectoryFile) && c.pn.stream == ""

@@ -399,11 +399,25 @@ func (t *Tree) rename(ctx context.Context, o *open, replace bool, root uint64, n
 			}
 		}
 	}
+	// Like Samba: an open of the destination directory that may delete it blocks
+	// renames into it (smbtorture smb2.rename.*_delete_access).
+	var dstParentID uint64
+	if pa, err := w.parent.Attr(ctx); err == nil {
+		dstParentID = pa.ID
+	}
 	s.mu.Lock()
 	for _, x := range o.f.opens {
 		if x != o && x.share&smb2.FileShareDelete == 0 {
 			s.mu.Unlock()
 			return ntstatus.StatusSharingViolation
+		}
+	}
+	if pf := s.files[dstParentID]; pf != nil && pf != o.f {
+		for _, x := range pf.opens {
+			if x.access&dtyp.Delete != 0 {
+				s.mu.Unlock()
+				return ntstatus.StatusSharingViolation
+			}
 		}
 	}
 	oldPath := append([]string(nil), o.f.path...)
