@@ -52,15 +52,22 @@ var tortureSuites = []tortureSuite{
 		pass: []string{"brlocked", "multi", "delete", "leading-slash", "impersonation", "aclfile", "acldir",
 			"nulldacl", "mkdir-dup", "dir-alloc-size", "dosattr_tmp_dir", "bench-path-contention-shared"},
 		sambaFails: []string{"gentest", "blob", "open", "quota-fake-file"},
+		knownFail: map[string]string{
+			"nulldacl": "a NULL DACL set with SE_DACL_PRESENT is not returned with SE_DACL_PRESENT (server/ntfs keeps descriptors but does not model NULL DACLs)",
+		},
 	},
 	{name: "smb2.rename",
 		pass: []string{"simple", "no_sharing", "share_delete_and_delete_access", "no_share_delete_but_delete_access",
 			"share_delete_no_delete_access", "msword", "rename_dir_openfile", "rename_dir_bench", "close-full-information"},
-		sambaFails: []string{"simple_nodelete", "no_share_delete_no_delete_access"},
+		sambaFails: []string{"simple_nodelete", "no_share_delete_no_delete_access"}, // simple_nodelete passes here
 	},
 	{name: "smb2.delete-on-close-perms",
 		pass: []string{"OVERWRITE_IF", "OVERWRITE_IF Existing", "CREATE", "CREATE Existing", "CREATE_IF",
 			"CREATE_IF Existing", "FIND_and_set_DOC", "READONLY", "BUG14427"},
+		knownFail: map[string]string{
+			"OVERWRITE_IF Existing": "needs ACL evaluation: the file inherits a DACL without DELETE, so opening it with DELETE must be ACCESS_DENIED; server/ntfs stores descriptors but does not evaluate them",
+			"CREATE_IF Existing":    "same: DACL inheritance and access checks are not implemented",
+		},
 	},
 	{name: "smb2.sharemode",
 		pass: []string{"sharemode-access", "access-sharemode", "bug14375"},
@@ -83,6 +90,12 @@ var tortureSuites = []tortureSuite{
 		pass: []string{"test_close_not_attrib", "time_t_15032385535", "time_t_10000000000", "time_t_4294967295",
 			"time_t_1", "time_t_0", "time_t_-1", "time_t_-2", "time_t_1968", "freeze-thaw", "delayed-write-vs-seteof",
 			"delayed-write-vs-flush", "delayed-write-vs-setbasic", "delayed-1write", "delayed-2write"},
+		knownFail: map[string]string{
+			"delayed-write-vs-seteof":   "Windows delays the write-time update of a WRITE (and a later SET_INFO/flush freezes it); server/ntfs stamps every write at once",
+			"delayed-write-vs-flush":    "same: no delayed write-time update",
+			"delayed-write-vs-setbasic": "same: no delayed write-time update",
+			"delayed-2write":            "same: a second write within the delay must not move the write time",
+		},
 	},
 	{name: "smb2.ioctl",
 		pass: []string{"req_resume_key", "req_two_resume_keys",
@@ -164,7 +177,7 @@ func TestSmbtorture(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		t.Logf("smbtorture summary (suite: smbserve passed/Samba passed; failing):\n%s", strings.Join(lines, "\n"))
+		t.Logf("smbtorture summary (suite: Samba-passing subtests smbserve passes / Samba passes):\n%s", strings.Join(lines, "\n"))
 	})
 	for _, suite := range tortureSuites {
 		t.Run(suite.name, func(t *testing.T) {
@@ -186,16 +199,19 @@ func TestSmbtorture(t *testing.T) {
 			subs = append(subs, suite.pass...)
 			subs = append(subs, suite.sambaFails...)
 			passed := 0
-			var failing []string
+			var failing, extra []string
 			for _, sub := range subs {
 				name := full(sub)
 				r := runTorture(t, bin, srv, share, name)
 				_, expectPass := suiteHas(suite.pass, sub)
 				reason, known := suite.knownFail[sub]
 				ok := r.result == "success"
-				if ok {
+				switch {
+				case ok && expectPass:
 					passed++
-				} else {
+				case ok:
+					extra = append(extra, sub)
+				default:
 					failing = append(failing, sub)
 				}
 				switch {
@@ -212,7 +228,11 @@ func TestSmbtorture(t *testing.T) {
 				}
 			}
 			mu.Lock()
-			summary[suite.name] = fmt.Sprintf("%-28s %2d/%2d  %s", suite.name, passed, len(suite.pass), strings.Join(failing, ", "))
+			line := fmt.Sprintf("%-28s %2d/%2d  failing: %s", suite.name, passed, len(suite.pass), strings.Join(failing, ", "))
+			if len(extra) > 0 {
+				line += "; passing although Samba fails: " + strings.Join(extra, ", ")
+			}
+			summary[suite.name] = line
 			mu.Unlock()
 		})
 	}
