@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"testing"
 
 	"github.com/smbvfs/smbvfs/protocol/smb2"
@@ -22,7 +21,7 @@ func TestKeyLog(t *testing.T) {
 	}
 	var id [8]byte
 	binary.LittleEndian.PutUint64(id[:], c.sid)
-	if !bytes.HasPrefix(log.Bytes(), []byte(fmt.Sprintf("%q,", hex.EncodeToString(id[:])))) || bytes.Count(log.Bytes(), []byte("\n")) != 1 {
+	if !bytes.HasPrefix(log.Bytes(), []byte(hex.EncodeToString(id[:])+",")) || bytes.Count(log.Bytes(), []byte("\n")) != 1 {
 		t.Fatalf("key log %q, session %#x", log.String(), c.sid)
 	}
 	t.Log(log.String())
