@@ -88,7 +88,7 @@ record() {
 	if [ "$port" = "$SERVE_PORT" ]; then
 		tail -n +"$((keys_before + 1))" "$work/keylog" >"$work/newkeys"
 		if [ -s "$work/newkeys" ]; then
-			{ echo "# session keys of $name.pcapng, from smbserve --keylog (Wireshark smb2_seskey_list: \"SessionId\",\"SessionKey\",\"S2C\",\"C2S\")"; cat "$work/newkeys"; } >"$here/keys/$name.keys"
+			{ echo "# session keys of $name.pcapng, from smbserve --keylog (tshark -o 'uat:smb2_seskey_list:LINE'; LINE = SessionId,SessionKey,S2C,C2S)"; cat "$work/newkeys"; } >"$here/keys/$name.keys"
 		fi
 	fi
 	printf '%-48s %8d bytes\n' "$name.pcapng" "$(stat -c %s "$out")"
