@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/smbvfs/smbvfs/pcaps/capture"
+	"github.com/smbvfs/smbvfs/pcaps/sessions"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
@@ -37,6 +38,8 @@ type Result struct {
 	Lists         int // chained lists inside them (contexts, ...) that re-encoded element by element
 	Payloads      int // payloads inside them (information classes, FSCTL buffers, context bodies) that round-tripped
 	Transform     int // transform headers that round-tripped
+	Decrypted     int // transform messages opened with a known key (their SMB2 messages count in SMB2)
+	Undecrypted   int // transform messages whose session key is not known
 	Compression   int // compression transform headers that round-tripped
 	SMB1Negotiate int // SMB1 NEGOTIATE requests that round-tripped
 	SMB1Other     int // other SMB1 messages (not checked)
@@ -55,12 +58,17 @@ type Checker struct {
 	// breakEncoding, in tests, alters a decoded message before it is re-encoded, as a bug in
 	// one field's encoder would
 	breakEncoding func(smb2.Message)
+	// Ring holds known session keys and passwords: transform messages of sessions with a known
+	// key are decrypted and their messages round-tripped as well.
+	Ring    *sessions.Ring
+	tracker *sessions.Tracker
 }
 
 // File checks every message of the capture at path.
 func (c *Checker) File(path string) (Result, error) {
 	r := Result{Capture: filepath.Base(path)}
 	c.pending = map[reqKey]pending{}
+	c.tracker = sessions.NewTracker(c.Ring)
 	_, problems, err := capture.ReadFile(path, capture.Options{}, func(u *capture.Unit) error {
 		c.unit(&r, u)
 		return nil
@@ -85,6 +93,7 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 	switch string(d[:4]) {
 	case smb2.ProtocolSMB2:
 		c.compound(r, u)
+		c.tracker.Observe(u.Stream, u.FromClient, d)
 	case smb2.ProtocolTransform:
 		var t smb2.TransformHeader
 		if err := t.Decode(d); err != nil {
@@ -98,6 +107,24 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 			return
 		}
 		r.Transform++
+		plain, err := c.tracker.Decrypt(u.FromClient, d)
+		if err != nil {
+			if err == sessions.ErrNoKey {
+				r.Undecrypted++
+				return
+			}
+			c.fail(r, u, 0, "TRANSFORM", "decrypt: %v", err)
+			return
+		}
+		r.Decrypted++
+		inner := *u
+		inner.Data = plain
+		if len(plain) >= 4 && string(plain[:4]) == smb2.ProtocolSMB2 {
+			c.compound(r, &inner)
+			c.tracker.Observe(u.Stream, u.FromClient, plain)
+		} else {
+			c.unit(r, &inner)
+		}
 	case smb2.ProtocolCompression:
 		var t smb2.CompressionTransformHeader
 		if err := t.Decode(d); err != nil {

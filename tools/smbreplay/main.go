@@ -22,6 +22,7 @@ import (
 
 	"github.com/smbvfs/smbvfs/pcaps/capture"
 	"github.com/smbvfs/smbvfs/pcaps/roundtrip"
+	"github.com/smbvfs/smbvfs/pcaps/sessions"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 	"github.com/smbvfs/smbvfs/protocol/utf16"
 )
@@ -44,9 +45,14 @@ func app(out io.Writer) *cli.Command {
 				ArgsUsage: "FILE...",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "expect", Usage: "expectations file of explained mismatches (see pcaps/expected.tsv)"},
+					&cli.StringSliceFlag{Name: "keys", Usage: "key file or directory of *.keys (see pcaps/keys): decrypt transform messages and round-trip their content (repeatable)"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					return runRoundtrip(out, cmd.String("expect"), cmd.Args().Slice())
+					ring, err := loadRing(cmd.StringSlice("keys"))
+					if err != nil {
+						return err
+					}
+					return runRoundtrip(out, cmd.String("expect"), ring, cmd.Args().Slice())
 				},
 			},
 			{
@@ -64,7 +70,15 @@ func app(out io.Writer) *cli.Command {
 	}
 }
 
-func runRoundtrip(out io.Writer, expectFile string, files []string) error {
+// loadRing reads the key files given with --keys (nil without any).
+func loadRing(paths []string) (*sessions.Ring, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	return sessions.Load(paths...)
+}
+
+func runRoundtrip(out io.Writer, expectFile string, ring *sessions.Ring, files []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("roundtrip: name at least one capture")
 	}
@@ -75,8 +89,8 @@ func runRoundtrip(out io.Writer, expectFile string, files []string) error {
 			return err
 		}
 	}
-	var c roundtrip.Checker
-	messages, mismatches, explained := 0, 0, 0
+	c := roundtrip.Checker{Ring: ring}
+	messages, mismatches, explained, decrypted := 0, 0, 0, 0
 	for _, f := range files {
 		r, err := c.File(f)
 		if err != nil {
@@ -96,11 +110,19 @@ func runRoundtrip(out io.Writer, expectFile string, files []string) error {
 		for _, p := range r.Problems {
 			fmt.Fprintf(out, "capture problem: %v\n", p)
 		}
-		fmt.Fprintf(out, "%s: %d messages (%d SMB2, %d transform, %d SMB1 negotiate), %d payloads, %d failures\n",
+		decrypted += r.Decrypted
+		fmt.Fprintf(out, "%s: %d messages (%d SMB2, %d transform, %d SMB1 negotiate), %d payloads, %d failures",
 			r.Capture, n, r.SMB2, r.Transform, r.SMB1Negotiate, r.Payloads, len(r.Failures))
+		if r.Transform > 0 {
+			fmt.Fprintf(out, "; %d transform messages decrypted, %d without a key", r.Decrypted, r.Undecrypted)
+		}
+		fmt.Fprintln(out)
 	}
 	if explained > 0 {
 		fmt.Fprintf(out, "%d mismatches explained by %s\n", explained, expectFile)
+	}
+	if ring != nil {
+		fmt.Fprintf(out, "%d transform messages decrypted\n", decrypted)
 	}
 	fmt.Fprintf(out, "%d messages, %d mismatches\n", messages, mismatches)
 	if mismatches > 0 {
