@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -119,9 +120,24 @@ func (c *Couch) bulk(ctx context.Context, tracks []Track, deleted bool) error {
 	if len(tracks) == 0 {
 		return nil
 	}
-	docs := make([]any, len(tracks))
+	docs := make([]any, 0, len(tracks))
 	for i := range tracks {
-		docs[i] = doc(&tracks[i], deleted)
+		t := tracks[i]
+		if deleted && t.Rev == "" {
+			// Deleting needs the current revision.
+			rev, err := c.rev(ctx, docID(t.Num))
+			if kivik.HTTPStatus(err) == http.StatusNotFound {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			t.Rev = rev
+		}
+		docs = append(docs, doc(&t, deleted))
+	}
+	if len(docs) == 0 {
+		return nil
 	}
 	res, err := c.db.BulkDocs(ctx, docs)
 	if err != nil {
@@ -130,20 +146,25 @@ func (c *Couch) bulk(ctx context.Context, tracks []Track, deleted bool) error {
 	// Conflicts: a revision we did not know (another writer, a document
 	// recreated over a deletion). Retry those once with the current one.
 	var retry []any
-	for i, r := range res {
+	byID := make(map[string]*Track, len(tracks))
+	for i := range tracks {
+		byID[docID(tracks[i].Num)] = &tracks[i]
+	}
+	for _, r := range res {
 		if r.Error == nil {
 			continue
 		}
-		if kivik.HTTPStatus(r.Error) != http.StatusConflict {
-			return fmt.Errorf("store: write %s: %w", tracks[i].Path, r.Error)
+		t, ok := byID[r.ID]
+		if !ok || kivik.HTTPStatus(r.Error) != http.StatusConflict {
+			return fmt.Errorf("store: write %s: %w", r.ID, r.Error)
 		}
-		rev, err := c.db.GetRev(ctx, docID(tracks[i].Num))
+		rev, err := c.rev(ctx, r.ID)
 		if err != nil {
-			return fmt.Errorf("store: write %s: %w", tracks[i].Path, err)
+			return fmt.Errorf("store: write %s: %w", t.Path, err)
 		}
-		t := tracks[i]
-		t.Rev = rev
-		retry = append(retry, doc(&t, deleted))
+		u := *t
+		u.Rev = rev
+		retry = append(retry, doc(&u, deleted))
 	}
 	if len(retry) > 0 {
 		res, err := c.db.BulkDocs(ctx, retry)
@@ -157,6 +178,16 @@ func (c *Couch) bulk(ctx context.Context, tracks []Track, deleted bool) error {
 		}
 	}
 	return nil
+}
+
+// rev returns a document's current revision, from the document itself
+// (a HEAD request's ETag is not the revision on every server).
+func (c *Couch) rev(ctx context.Context, id string) (string, error) {
+	var d struct {
+		Rev string `json:"_rev"`
+	}
+	err := c.db.Get(ctx, id).ScanDoc(&d)
+	return d.Rev, err
 }
 
 func (c *Couch) Put(ctx context.Context, tracks []Track) error    { return c.bulk(ctx, tracks, false) }
@@ -241,10 +272,18 @@ func keyJSON(key []any, hi bool) json.RawMessage {
 }
 
 // rangeParams translates a Range to startkey/endkey/inclusive_end.
-func rangeParams(r Range, desc bool) map[string]any {
+func rangeParams(ix *Index, r Range, desc bool) map[string]any {
 	p := map[string]any{}
 	// In index order: where to start and where to stop.
 	lo, hi := r.Lo, r.Hi
+	if desc && hi != nil && hi.Open && len(hi.Key) == len(ix.Cols) {
+		// A descending startkey is inclusive: start below the row
+		// instead, at the previous num (the last column).
+		if num, ok := hi.Key[len(hi.Key)-1].(int64); ok {
+			k := append(append([]any{}, hi.Key[:len(hi.Key)-1]...), num-1)
+			hi = &Bound{Key: k}
+		}
+	}
 	if !desc {
 		if lo != nil {
 			p["startkey"] = keyJSON(lo.Key, lo.Open)
@@ -282,7 +321,7 @@ func (c *Couch) Rows(ctx context.Context, ix *Index, r Range, desc bool, limit i
 	if err != nil || limit <= 0 {
 		return nil, err
 	}
-	p := rangeParams(r, desc)
+	p := rangeParams(ix, r, desc)
 	p["reduce"] = false
 	p["include_docs"] = true
 	p["limit"] = limit
@@ -304,7 +343,7 @@ func (c *Couch) Count(ctx context.Context, ix *Index, r Range) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p := rangeParams(r, false)
+	p := rangeParams(ix, r, false)
 	p["reduce"] = true
 	rs := c.db.Query(ctx, ddoc, ix.Name(), kivik.Params(p))
 	defer rs.Close()
@@ -338,7 +377,7 @@ func (c *Couch) Groups(ctx context.Context, ix *Index, prefix []any, after any, 
 	if after != nil {
 		r.Lo = &Bound{Key: append(append([]any{}, prefix...), after), Open: true}
 	}
-	p := rangeParams(r, false)
+	p := rangeParams(ix, r, false)
 	p["reduce"] = true
 	p["group_level"] = k + 1
 	p["limit"] = limit
@@ -367,10 +406,10 @@ func (c *Couch) Groups(ctx context.Context, ix *Index, prefix []any, after any, 
 	return out, rs.Err()
 }
 
-// jsonValue turns a decoded JSON number into int64.
+// jsonValue turns a decoded JSON number into int64 (rounded: see mask50).
 func jsonValue(v any) any {
 	if f, ok := v.(float64); ok {
-		return int64(f)
+		return int64(math.Round(f))
 	}
 	return v
 }

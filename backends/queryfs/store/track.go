@@ -25,7 +25,7 @@ import (
 
 // Track is one document: an mp3 file and its metadata.
 type Track struct {
-	Num         int64  `json:"num"` // identity: a 53-bit hash of Path, never 0
+	Num         int64  `json:"num"` // identity: a 50-bit hash of Path, never 0
 	Path        string `json:"path"`
 	Size        int64  `json:"size"`
 	MTime       int64  `json:"mtime"` // Unix microseconds (exact in JavaScript)
@@ -154,15 +154,17 @@ func reserved(base string) bool {
 // Fold is the case-folded form names are compared under (as Windows does).
 func Fold(s string) string { return vfs.FoldName(s) }
 
-const mask53 = 1<<53 - 1
+// mask50 keeps keys well inside the integers a JavaScript number holds
+// exactly (2^53): PouchDB's key collation round-trips numbers through a
+// decimal form that may be off by an ulp, which rounding absorbs.
+const mask50 = 1<<50 - 1
 
-// Hash is the 53-bit key of a string value (of its folded form): equal for
-// names a Windows client cannot tell apart. Never 0. 53 bits so that
-// JavaScript (CouchDB views) holds it exactly.
+// Hash is the 50-bit key of a string value (of its folded form): equal for
+// names a Windows client cannot tell apart. Never 0.
 func Hash(s string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(Fold(s)))
-	if v := int64(h.Sum64() & mask53); v != 0 {
+	if v := int64(h.Sum64() & mask50); v != 0 {
 		return v
 	}
 	return 1
@@ -176,7 +178,7 @@ func PathNum(path string, salt int) int64 {
 	if salt > 0 {
 		fmt.Fprintf(h, "\x00%d", salt)
 	}
-	if v := int64(h.Sum64() & mask53); v != 0 {
+	if v := int64(h.Sum64() & mask50); v != 0 {
 		return v
 	}
 	return 1
