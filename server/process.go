@@ -419,6 +419,7 @@ func (c *conn) prepareReq() {
 		MaxRead:     c.maxRead,
 		MaxWrite:    c.maxWrite,
 		MaxTransact: c.maxTransact,
+		Notifier:    c,
 	}
 	r.Buf = c.scratch[:0]
 }

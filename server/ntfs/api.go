@@ -40,6 +40,10 @@ type Req struct {
 	Buf []byte
 	// MaxRead, MaxWrite, MaxTransact are the negotiated limits.
 	MaxRead, MaxWrite, MaxTransact int
+	// Notifier, set by the connection engine, sends unsolicited messages (OPLOCK_BREAK
+	// notifications, MS-SMB2 3.3.4.6) to the connection of the request. A Tree keeps it
+	// with each open it grants an oplock to; without one, no oplock is granted.
+	Notifier Notifier
 
 	// Set by the Tree (every method clears them first), read by the engine:
 
@@ -52,6 +56,13 @@ type Req struct {
 	// is an error: FSCTL_SRV_COPYCHUNK answers STATUS_INVALID_PARAMETER with the server
 	// limits, and a failed copy with the progress made (MS-SMB2 3.3.5.15.6.1, .2).
 	BodyOnError bool
+}
+
+// A Notifier sends a server-initiated message on one connection: MessageId
+// 0xFFFFFFFFFFFFFFFF, encrypted for sessionID when that session or its tree requires it.
+// It must not block for long (the message is written, not acknowledged).
+type Notifier interface {
+	Notify(sessionID uint64, cmd smb2.Command, body smb2.Body) error
 }
 
 func (r *Req) reset() {
