@@ -97,14 +97,64 @@ func (a *ntlmAuth) Accept(in []byte) ([]byte, bool, error) {
 	case errors.Is(err, ntlm.ErrUnknownUser) && o.Guest && res != nil &&
 		(o.MapUnknownToGuest || strings.EqualFold(res.User, "guest")):
 		a.res = authResult{User: "guest", Domain: res.Domain, Guest: true}
-		out = nil
-		if !a.raw {
-			out = spnego.AcceptCompleted()
+		out = a.completed()
+	case errors.Is(err, ntlm.ErrNTLMv1) && res != nil && res.User != "" && a.noPassword(in) && a.unknown(res):
+		// A user name with no password at all (empty NT response, LM response empty or
+		// one zero byte): what smbclient and rpcclient -N send with the local user name.
+		// The name is not ours, so the client gets what Windows and Samba ("map to guest =
+		// bad user") give: a guest session when guests are allowed, else an anonymous one.
+		switch {
+		case o.Guest:
+			a.res = authResult{User: "guest", Domain: res.Domain, Guest: true}
+		case o.Anonymous:
+			a.res = authResult{Anonymous: true}
+		default:
+			return nil, false, fmt.Errorf("%w: %v", errLogonFailure, err)
 		}
+		out = a.completed()
 	case errors.Is(err, ntlm.ErrMalformed) || errors.Is(err, spnego.ErrUnexpectedToken):
 		return nil, false, errMalformed
 	default:
 		return nil, false, fmt.Errorf("%w: %v", errLogonFailure, err)
 	}
 	return out, true, nil
+}
+
+// completed is the final token of an authentication the server ends itself (guest mapping):
+// SPNEGO accept-completed, nothing for raw NTLMSSP.
+func (a *ntlmAuth) completed() []byte {
+	if a.raw {
+		return nil
+	}
+	return spnego.AcceptCompleted()
+}
+
+// unknown reports whether the user store has no entry for the result's user.
+func (a *ntlmAuth) unknown(res *ntlm.Result) bool {
+	if a.srv.opts.Users == nil {
+		return true
+	}
+	_, ok := a.srv.opts.Users.NTHash(res.User, res.Domain)
+	return !ok
+}
+
+// noPassword reports whether the AUTHENTICATE_MESSAGE in the client's token (raw NTLMSSP or
+// inside a SPNEGO NegTokenResp) carries no password proof: an empty NT response and an LM
+// response that is empty or one zero byte (MS-NLMP 3.2.5.1.2, as for an anonymous logon but
+// with a user name).
+func (a *ntlmAuth) noPassword(in []byte) bool {
+	msg := in
+	if !a.raw {
+		resp, err := spnego.DecodeResp(in)
+		if err != nil {
+			return false
+		}
+		msg = resp.ResponseToken
+	}
+	m, err := ntlm.ParseAuthenticate(msg)
+	if err != nil {
+		return false
+	}
+	return len(m.NtChallengeResponse) == 0 &&
+		(len(m.LmChallengeResponse) == 0 || bytes.Equal(m.LmChallengeResponse, []byte{0}))
 }
