@@ -264,7 +264,10 @@ func (c *conn) Ioctl(call *smb2.Call, req *smb2.IoctlRequest, resp *smb2.IoctlRe
 	if req.Flags&smb2.IoctlFlags(1) == 0 {
 		return ntstatus.StatusNotSupported // only FSCTLs, no device IOCTLs
 	}
-	if st := c.useFileID(&req.FileId); st != 0 {
+	if req.CtlCode == fscc.FsctlPipeWait && req.FileId == anyFileID && !c.cur.related {
+		// FSCTL_PIPE_WAIT is sent on the tree, not on an open: its FileId is all 0xFF
+		// outside any compound (MS-SMB2 3.2.4.20.9) and names no previous operation.
+	} else if st := c.useFileID(&req.FileId); st != 0 {
 		return st
 	}
 	ft := c.fileTree()
