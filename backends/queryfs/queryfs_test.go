@@ -23,33 +23,53 @@ import (
 
 const libTracks = 220
 
+type lib struct {
+	once  sync.Once
+	dir   string
+	truth []index.DemoTrack
+	err   error
+}
+
 var (
-	libOnce  sync.Once
-	libDir   string
-	libTruth []index.DemoTrack
-	libErr   error
+	libMu sync.Mutex
+	libs  = map[int]*lib{}
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if libDir != "" {
-		os.RemoveAll(libDir)
+	for _, l := range libs {
+		if l.dir != "" {
+			os.RemoveAll(l.dir)
+		}
 	}
 	os.Exit(code)
 }
 
 // library is the demo library shared by the tests (read-only).
-func library(t testing.TB) (string, []index.DemoTrack) {
+func library(t testing.TB) (string, []index.DemoTrack) { return librarySized(t, libTracks) }
+
+func librarySized(t testing.TB, n int) (string, []index.DemoTrack) {
 	t.Helper()
-	libOnce.Do(func() {
-		if libDir, libErr = os.MkdirTemp("", "queryfs-lib-"); libErr == nil {
-			libTruth, libErr = index.Demo(libDir, libTracks, 11)
+	libMu.Lock()
+	l := libs[n]
+	if l == nil {
+		l = &lib{}
+		libs[n] = l
+	}
+	libMu.Unlock()
+	l.once.Do(func() {
+		if l.dir, l.err = os.MkdirTemp("", "queryfs-lib-"); l.err == nil {
+			maxSecs := 540
+			if n < 100 {
+				maxSecs = 20 // small libraries are for the conformance walk: small files
+			}
+			l.truth, l.err = index.DemoWith(l.dir, n, 11, maxSecs)
 		}
 	})
-	if libErr != nil {
-		t.Fatal(libErr)
+	if l.err != nil {
+		t.Fatal(l.err)
 	}
-	return libDir, libTruth
+	return l.dir, l.truth
 }
 
 type storeKind struct {
@@ -79,8 +99,10 @@ var kinds = []storeKind{
 }
 
 // indexed returns a store holding the demo library.
-func indexed(t testing.TB, k storeKind) store.Store {
-	dir, _ := library(t)
+func indexed(t testing.TB, k storeKind) store.Store { return indexedSized(t, k, libTracks) }
+
+func indexedSized(t testing.TB, k storeKind, n int) store.Store {
+	dir, _ := librarySized(t, n)
 	st := k.open(t)
 	if _, err := index.Scan(context.Background(), st, dir, index.Options{}); err != nil {
 		t.Fatal(err)
@@ -161,7 +183,9 @@ func forStores(t *testing.T, fn func(t *testing.T, k storeKind)) {
 
 func TestConformance(t *testing.T) {
 	forStores(t, func(t *testing.T, k storeKind) {
-		st := indexed(t, k)
+		// A small library: the suite walks and lists everything, one
+		// entry at a time too.
+		st := indexedSized(t, k, 16)
 		probe := newFS(t, st, queryfs.Config{})
 		// Read-only nodes: the views and what lies under the first of each.
 		ro := []string{}

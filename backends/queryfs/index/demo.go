@@ -48,6 +48,11 @@ var (
 // a few damaged ones (one with a bad ID3v2 header, two that are not MP3 at
 // all). The same seed gives the same library. It returns the truth.
 func Demo(dir string, n int, seed uint64) ([]DemoTrack, error) {
+	return DemoWith(dir, n, seed, 540)
+}
+
+// DemoWith is Demo with tracks of at most maxSeconds (smaller files).
+func DemoWith(dir string, n int, seed uint64, maxSeconds int) ([]DemoTrack, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	var out []DemoTrack
@@ -119,7 +124,7 @@ func Demo(dir string, n int, seed uint64) ([]DemoTrack, error) {
 		}
 	}
 	for i := range out {
-		if err := writeDemo(dir, &out[i], i, rng); err != nil {
+		if err := writeDemo(dir, &out[i], i, rng, maxSeconds); err != nil {
 			return nil, err
 		}
 	}
@@ -144,7 +149,7 @@ func fsName(s string) string {
 	return s
 }
 
-func writeDemo(dir string, t *DemoTrack, i int, rng *rand.Rand) error {
+func writeDemo(dir string, t *DemoTrack, i int, rng *rand.Rand, maxSeconds int) error {
 	sub := filepath.Join(dir, fsName(t.Tags.Artist), fsName(t.Tags.Album))
 	name := fmt.Sprintf("%02d %s.mp3", t.Tags.Track, fsName(t.Tags.Title))
 	switch {
@@ -193,7 +198,7 @@ func writeDemo(dir string, t *DemoTrack, i int, rng *rand.Rand) error {
 	if i%19 == 0 {
 		secs = 301 + rng.IntN(200) // long tracks, for sure
 	}
-	secs = min(secs, maxDur)
+	secs = min(secs, maxDur, maxSeconds)
 	frameAlign := time.Duration(secs) * time.Second
 	switch t.TagVersion {
 	case "v2.2", "v2.3", "v2.4", "v2.3+v1":
