@@ -3,6 +3,7 @@
 //
 //	smbreplay roundtrip [--expect pcaps/expected.tsv] FILE...   decode and re-encode every message
 //	smbreplay dump [--tree] FILE...                               print every message decoded
+//	smbreplay replay --target HOST:PORT [--keys DIR] FILE...      replay the client side against a live server
 //
 // roundtrip prints each message that does not re-encode byte for byte, with the field that
 // differs, and ends with the line "N messages, M mismatches"; it exits non-zero when M > 0.
@@ -14,13 +15,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/smbvfs/smbvfs/pcaps/capture"
+	"github.com/smbvfs/smbvfs/pcaps/replay"
 	"github.com/smbvfs/smbvfs/pcaps/roundtrip"
 	"github.com/smbvfs/smbvfs/pcaps/sessions"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
@@ -53,6 +57,27 @@ func app(out io.Writer) *cli.Command {
 						return err
 					}
 					return runRoundtrip(out, cmd.String("expect"), ring, cmd.Args().Slice())
+				},
+			},
+			{
+				Name:      "replay",
+				Usage:     "send the client side of each captured connection to a live server and compare every response with the captured one",
+				ArgsUsage: "FILE...",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "target", Usage: "host:port of the live server", Required: true},
+					&cli.StringSliceFlag{Name: "keys", Usage: "key file or directory of *.keys (see pcaps/keys): decrypts the capture; its first password re-authenticates NTLM sessions"},
+					&cli.StringFlag{Name: "password", Usage: "password that re-authenticates the captured NTLM sessions (default: the first of --keys)"},
+					&cli.DurationFlag{Name: "timeout", Usage: "wait for each response", Value: 10 * time.Second},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					ring, err := loadRing(cmd.StringSlice("keys"))
+					if err != nil {
+						return err
+					}
+					target := cmd.String("target")
+					opt := replay.Options{Ring: ring, Password: cmd.String("password"), Timeout: cmd.Duration("timeout"),
+						Dial: func() (net.Conn, error) { return net.DialTimeout("tcp", target, 5*time.Second) }}
+					return runReplay(out, opt, cmd.Args().Slice())
 				},
 			},
 			{
@@ -128,6 +153,24 @@ func runRoundtrip(out io.Writer, expectFile string, ring *sessions.Ring, files [
 	if mismatches > 0 {
 		return fmt.Errorf("%d mismatches", mismatches)
 	}
+	return nil
+}
+
+func runReplay(out io.Writer, opt replay.Options, files []string) error {
+	if len(files) == 0 {
+		return fmt.Errorf("replay: name at least one capture")
+	}
+	match, differ := 0, 0
+	for _, f := range files {
+		r, err := replay.File(f, opt)
+		if err != nil {
+			return err
+		}
+		r.Print(out)
+		m, d := r.Totals()
+		match, differ = match+m, differ+d
+	}
+	fmt.Fprintf(out, "%d responses, %d match, %d differ\n", match+differ, match, differ)
 	return nil
 }
 
