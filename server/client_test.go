@@ -36,6 +36,7 @@ type testClient struct {
 	encrypt bool
 	preauth smb3.PreauthHash
 	cipher  smb2.CipherId
+	keys    *smb3.Keys // of the last login with a password
 }
 
 type testResp struct {
@@ -350,6 +351,7 @@ func (c *testClient) login(user, password string) ntstatus.Status {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.keys = keys
 	alg := smb3.SigningAlgorithm(smb2.SigningHMACSHA256)
 	if c.dialect >= smb2.Dialect300 {
 		alg = smb3.SigningAlgorithm(smb2.SigningAESCMAC)

@@ -134,12 +134,14 @@ func (c *conn) abort() {
 }
 
 func (c *conn) serve() {
-	c.log.Debug("connection")
+	c.log.Info("connection")
+	started := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("panic", "panic", r)
 		}
 		c.teardown()
+		c.log.Info("connection closed", "dialect", c.dialect, "duration", time.Since(started).Round(time.Millisecond))
 	}()
 	for {
 		frame, err := c.readFrame()
@@ -188,7 +190,6 @@ func (c *conn) teardown() {
 		s.destroy()
 	}
 	c.nc.Close()
-	c.log.Debug("closed")
 }
 
 // readFrame reads one Direct-TCP message (MS-SMB2 2.1): a zero byte, a 24-bit big-endian

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
@@ -39,6 +41,9 @@ type share struct {
 	pipe    bool // IPC$
 	encrypt bool
 	ro      bool
+	noGuest bool
+	allow   map[string]bool // lower-case user names; empty: everyone
+	deny    map[string]bool
 	fs      fileShare
 }
 
@@ -46,7 +51,19 @@ type share struct {
 // engine. Tests may replace it.
 var newFileShare func(sh Share) fileShare
 
-func (s *Server) addShare(sh Share) error {
+// buildShares checks a share list and builds the server's share table, IPC$ included.
+func (s *Server) buildShares(list []Share) (map[string]*share, error) {
+	m := make(map[string]*share, len(list)+1)
+	for _, sh := range list {
+		if err := addShare(m, sh); err != nil {
+			return nil, err
+		}
+	}
+	m["IPC$"] = &share{name: "IPC$", pipe: true, fs: newIPCShare(&s.opts, list)}
+	return m, nil
+}
+
+func addShare(m map[string]*share, sh Share) error {
 	if sh.Name == "" || strings.ContainsAny(sh.Name, `\/:*?"<>|`) {
 		return errorf("bad share name %q", sh.Name)
 	}
@@ -54,7 +71,7 @@ func (s *Server) addShare(sh Share) error {
 	if key == "IPC$" {
 		return errorf("share name IPC$ is reserved")
 	}
-	if _, dup := s.shares[key]; dup {
+	if _, dup := m[key]; dup {
 		return errorf("duplicate share %q", sh.Name)
 	}
 	if sh.FS == nil {
@@ -63,12 +80,119 @@ func (s *Server) addShare(sh Share) error {
 	if newFileShare == nil {
 		return errorf("no file engine linked in")
 	}
-	s.shares[key] = &share{
+	m[key] = &share{
 		name:    sh.Name,
 		comment: sh.Comment,
 		encrypt: sh.Encrypt,
 		ro:      sh.ReadOnly,
+		noGuest: sh.NoGuest,
+		allow:   nameSet(sh.Allow),
+		deny:    nameSet(sh.Deny),
 		fs:      newFileShare(sh),
 	}
 	return nil
+}
+
+func nameSet(names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
+}
+
+// permits reports whether a session of id may connect to the share.
+func (sh *share) permits(id ntfs.Identity) bool {
+	if sh.pipe {
+		return true
+	}
+	if (id.Guest || id.Anonymous) && sh.noGuest {
+		return false
+	}
+	name := strings.ToLower(id.User)
+	if id.Anonymous {
+		name = ""
+	}
+	if name != "" && sh.deny[name] {
+		return false
+	}
+	if len(sh.allow) > 0 && (name == "" || !sh.allow[name]) {
+		return false
+	}
+	return true
+}
+
+func (s *Server) lookupShare(name string) *share {
+	s.sharesMu.RLock()
+	defer s.sharesMu.RUnlock()
+	return s.shares[strings.ToUpper(name)]
+}
+
+// SetShares replaces the share list (a configuration reload). New tree connects see the new
+// list at once; existing tree connects, and the files open through them, keep working on
+// the share they connected to until they disconnect, even when it was removed or replaced.
+// On error the current list stays.
+func (s *Server) SetShares(list []Share) error {
+	m, err := s.buildShares(list)
+	if err != nil {
+		return err
+	}
+	s.sharesMu.Lock()
+	s.shares = m
+	s.sharesMu.Unlock()
+	return nil
+}
+
+// ShareNames returns the names of the served disk shares, sorted.
+func (s *Server) ShareNames() []string {
+	s.sharesMu.RLock()
+	defer s.sharesMu.RUnlock()
+	var names []string
+	for _, sh := range s.shares {
+		if !sh.pipe {
+			names = append(names, sh.name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// opened counts a successful CREATE on the tree.
+func (t *tree) opened(s *Server) {
+	t.opens.Add(1)
+	s.stats.OpenFiles.Add(1)
+}
+
+// closed counts n closed opens of the tree; n < 0 closes them all (the tree went away).
+func (t *tree) closed(s *Server, n int64) {
+	if n < 0 {
+		n = t.opens.Swap(0)
+	} else {
+		t.opens.Add(-n)
+	}
+	s.stats.OpenFiles.Add(-n)
+}
+
+// observe accounts one answered request.
+func (s *Server) observe(cmd smb2.Command, status ntstatus.Status, started time.Time) {
+	if backendFailure(status) {
+		s.stats.BackendErrors.Add(1)
+	}
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(cmd, status, time.Since(started))
+	}
+}
+
+// backendFailure reports statuses that say the filesystem behind a share failed, rather than
+// that the request was wrong or refused.
+func backendFailure(st ntstatus.Status) bool {
+	switch st {
+	case ntstatus.StatusInternalError, ntstatus.StatusUnexpectedIoError, ntstatus.StatusIoDeviceError,
+		ntstatus.StatusDataError, ntstatus.StatusDiskFull, ntstatus.StatusInsufficientResources:
+		return true
+	}
+	return false
 }

@@ -19,9 +19,9 @@ func (i ipcShare) Connect(ctx context.Context, id ntfs.Identity) (fileTree, erro
 }
 
 // newIPCShare builds IPC$ with the server's shares, for srvsvc share enumeration.
-func newIPCShare(opts *Options) fileShare {
+func newIPCShare(opts *Options, shares []Share) fileShare {
 	cfg := ipc.Config{ServerName: opts.ServerName, Domain: opts.Domain}
-	for _, sh := range opts.Shares {
+	for _, sh := range shares {
 		cfg.Shares = append(cfg.Shares, ipc.ShareEntry{Name: sh.Name, Comment: sh.Comment})
 	}
 	return ipcShare{ipc.NewShare(cfg)}

@@ -56,6 +56,7 @@ func (c *conn) Create(call *smb2.Call, req *smb2.CreateRequest, resp *smb2.Creat
 	}
 	if st == ntstatus.StatusSuccess {
 		c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = resp.FileId, true, 0
+		c.cur.tree.opened(c.srv)
 	} else if !smb2.IsErrorResponse(smb2.CommandCreate, st) {
 		c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = resp.FileId, true, 0
 	} else {
@@ -73,7 +74,11 @@ func (c *conn) Close(call *smb2.Call, req *smb2.CloseRequest, resp *smb2.CloseRe
 	if ft == nil {
 		return ntstatus.StatusFileClosed
 	}
-	return ft.Close(&c.cur.r, req, resp)
+	st := ft.Close(&c.cur.r, req, resp)
+	if st == ntstatus.StatusSuccess {
+		c.cur.tree.closed(c.srv, 1)
+	}
+	return st
 }
 
 // Flush handles SMB2 FLUSH.
@@ -104,7 +109,11 @@ func (c *conn) Read(call *smb2.Call, req *smb2.ReadRequest, resp *smb2.ReadRespo
 		return ntstatus.StatusFileClosed
 	}
 	c.scratchFor(int(req.Length))
-	return ft.Read(&c.cur.r, req, resp)
+	st := ft.Read(&c.cur.r, req, resp)
+	if st == ntstatus.StatusSuccess {
+		c.srv.stats.BytesRead.Add(int64(len(resp.Data)))
+	}
+	return st
 }
 
 // Write handles SMB2 WRITE.
@@ -122,7 +131,11 @@ func (c *conn) Write(call *smb2.Call, req *smb2.WriteRequest, resp *smb2.WriteRe
 	if ft == nil {
 		return ntstatus.StatusFileClosed
 	}
-	return ft.Write(&c.cur.r, req, resp)
+	st := ft.Write(&c.cur.r, req, resp)
+	if st == ntstatus.StatusSuccess {
+		c.srv.stats.BytesWritten.Add(int64(resp.Count))
+	}
+	return st
 }
 
 // Lock handles SMB2 LOCK; a lock that may wait goes asynchronous.

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 
 	"github.com/smbvfs/smbvfs/protocol/crypto/smb3"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
@@ -75,6 +76,7 @@ func (c *conn) handleFrame(frame []byte) error {
 		}
 		plain, err := s.dec.Open(frame)
 		if err != nil {
+			c.srv.stats.DecryptFailures.Add(1)
 			return disconnect("decrypt: %v", err)
 		}
 		return c.handleSMB2(plain, s)
@@ -188,6 +190,7 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 	}
 	c.cur = reqState{msg: msg, encrypted: encSess != nil}
 	cur := &c.cur
+	started := time.Now()
 	cur.related = h.Flags.Has(smb2.FlagsRelatedOperations) && !first
 	// A chain whose first request claims to be related: that request is invalid.
 	c.cmp.invalid = first && h.Flags.Has(smb2.FlagsRelatedOperations)
@@ -262,6 +265,7 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 			if h.Flags.Has(smb2.FlagsSigned) {
 				if err := sess.signer.Verify(msg); err != nil {
 					c.log.Debug("bad signature", "cmd", h.Command, "mid", h.MessageId)
+					c.srv.stats.SigningFailures.Add(1)
 					status, dispatch = ntstatus.StatusAccessDenied, false
 				} else {
 					cur.signWith = sess
@@ -298,6 +302,7 @@ func (c *conn) processOne(pdu []byte, hdrOff int, encSess *session, first bool, 
 			body = c.msgs.Response(h.Command)
 		}
 	}
+	c.srv.observe(h.Command, status, started)
 	if c.srv.debug {
 		c.log.Debug("request", "cmd", h.Command, "mid", h.MessageId, "sid", h.SessionId, "tid", h.TreeId,
 			"flags", h.Flags, "related", cur.related, "status", status, "encrypted", cur.encrypted)

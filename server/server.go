@@ -29,6 +29,7 @@ import (
 
 	"github.com/smbvfs/smbvfs/backends/vfs"
 	"github.com/smbvfs/smbvfs/protocol/dtyp"
+	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
@@ -76,6 +77,12 @@ type Share struct {
 	// Encrypt requires encryption of every request on tree connects to this share
 	// (SMB2_SHAREFLAG_ENCRYPT_DATA); clients below 3.0 can not connect to it.
 	Encrypt bool
+	// NoGuest refuses guest and anonymous sessions at TREE_CONNECT (STATUS_ACCESS_DENIED).
+	NoGuest bool
+	// Allow, when not empty, lists the only user names that may connect to the share; Deny
+	// lists user names that may not (Deny wins). Names compare without regard to case; a
+	// guest session is the user "guest". Refusals are STATUS_ACCESS_DENIED at TREE_CONNECT.
+	Allow, Deny []string
 }
 
 // Options configure a Server. The zero value serves no share and refuses every logon.
@@ -116,6 +123,13 @@ type Options struct {
 	// the format of Wireshark's smb2_seskey_list (like SSLKEYLOGFILE). A debugging aid for
 	// decrypting captures: off by default, never in production.
 	KeyLog io.Writer
+	// GUID is the ServerGuid given in NEGOTIATE; zero means a random one per process. Keep
+	// it across restarts (smbserve's state file) so that clients see the same server.
+	GUID dtyp.GUID
+	// OnRequest, when set, is called once per answered request with its command, the
+	// status of the response and the time the server spent on it (for metrics). It runs on
+	// the connection's goroutine: it must be quick and safe for concurrent use.
+	OnRequest func(cmd smb2.Command, status ntstatus.Status, elapsed time.Duration)
 }
 
 // Server is an SMB2/3 server.
@@ -124,7 +138,8 @@ type Server struct {
 	log       *slog.Logger
 	guid      dtyp.GUID
 	startTime time.Time
-	shares    map[string]*share // by upper-case name
+	sharesMu  sync.RWMutex
+	shares    map[string]*share // by upper-case name; replaced whole by SetShares
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -141,12 +156,23 @@ type Server struct {
 	debug bool // per-request debug logs
 }
 
-// Stats are counters of the server.
+// Stats are counters of the server. Totals only grow; the Active and Open gauges go up
+// and down.
 type Stats struct {
-	Connections atomic.Int64
-	Requests    atomic.Int64
-	Sessions    atomic.Int64
-	Failures    atomic.Int64
+	Connections atomic.Int64 // accepted connections
+	Requests    atomic.Int64 // SMB frames received
+	Sessions    atomic.Int64 // sessions established
+	Failures    atomic.Int64 // requests answered with an error status
+
+	ActiveConnections atomic.Int64
+	ActiveSessions    atomic.Int64
+	OpenFiles         atomic.Int64 // opens (files, directories, pipes) of all tree connects
+
+	BytesRead       atomic.Int64 // READ payload sent
+	BytesWritten    atomic.Int64 // WRITE payload accepted
+	SigningFailures atomic.Int64 // requests refused for a bad signature
+	DecryptFailures atomic.Int64 // encrypted messages that did not decrypt (the connection drops)
+	BackendErrors   atomic.Int64 // requests answered with a status that reports a backend failure
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -224,18 +250,20 @@ func New(opts Options) (*Server, error) {
 		sessions:  make(map[uint64]*session),
 	}
 	s.debug = opts.Logger.Enabled(context.Background(), slog.LevelDebug)
-	rand.Read(s.guid[:])
+	s.guid = opts.GUID
+	if s.guid == (dtyp.GUID{}) {
+		rand.Read(s.guid[:])
+	}
 	var seed [8]byte
 	rand.Read(seed[:])
 	// Session ids start at a random point below 2^31, so that ids of two server instances
 	// differ (some clients keep them in 32 bits).
 	s.sessionSeq.Store(uint64(seed[0]&0x3f)<<24 | uint64(seed[1])<<16)
-	for _, sh := range opts.Shares {
-		if err := s.addShare(sh); err != nil {
-			return nil, err
-		}
+	shares, err := s.buildShares(opts.Shares)
+	if err != nil {
+		return nil, err
 	}
-	s.shares["IPC$"] = &share{name: "IPC$", pipe: true, fs: newIPCShare(&s.opts)}
+	s.shares = shares
 	return s, nil
 }
 
@@ -293,8 +321,10 @@ func (s *Server) Serve(l net.Listener) error {
 		s.connWG.Add(1)
 		s.mu.Unlock()
 		s.stats.Connections.Add(1)
+		s.stats.ActiveConnections.Add(1)
 		go func() {
 			defer s.connWG.Done()
+			defer s.stats.ActiveConnections.Add(-1)
 			c.serve()
 			s.mu.Lock()
 			delete(s.conns, c)
@@ -356,14 +386,21 @@ func (s *Server) registerSession(ss *session) {
 	s.sessMu.Lock()
 	s.sessions[ss.id] = ss
 	s.sessMu.Unlock()
+	s.stats.ActiveSessions.Add(1)
 }
 
 func (s *Server) unregisterSession(ss *session) {
 	s.sessMu.Lock()
-	if s.sessions[ss.id] == ss {
+	was := s.sessions[ss.id] == ss
+	if was {
 		delete(s.sessions, ss.id)
 	}
 	s.sessMu.Unlock()
+	if was {
+		s.stats.ActiveSessions.Add(-1)
+		id := ss.getIdentity()
+		ss.conn.log.Info("session closed", "id", ss.id, "user", id.User, "duration", time.Since(ss.created).Round(time.Millisecond))
+	}
 }
 
 func (s *Server) lookupSession(id uint64) *session {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smbvfs/smbvfs/protocol/crypto/smb3"
@@ -41,6 +42,7 @@ type tree struct {
 	share   *share
 	ft      fileTree // nil for IPC$
 	encrypt bool
+	opens   atomic.Int64 // successful CREATEs not yet closed, for Stats.OpenFiles
 }
 
 func newSession(c *conn, id uint64) *session {
@@ -100,6 +102,7 @@ func (s *session) destroy() {
 		if t.ft != nil {
 			t.ft.Disconnect(ctx)
 		}
+		t.closed(s.conn.srv, -1)
 	}
 	s.conn.cleanupAsync(func(a *asyncOp) bool { return a.sess == s })
 }

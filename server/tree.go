@@ -37,9 +37,13 @@ func (c *conn) TreeConnect(call *smb2.Call, req *smb2.TreeConnectRequest, resp *
 	if name == "" || strings.ContainsAny(name, `\/`) {
 		return ntstatus.StatusBadNetworkName
 	}
-	sh := c.srv.shares[strings.ToUpper(name)]
+	sh := c.srv.lookupShare(name)
 	if sh == nil {
 		return ntstatus.StatusBadNetworkName
+	}
+	if id := s.getIdentity(); !sh.permits(id) {
+		c.log.Info("tree connect refused", "share", sh.name, "user", id.User, "guest", id.Guest, "anonymous", id.Anonymous)
+		return ntstatus.StatusAccessDenied
 	}
 	t := &tree{share: sh, encrypt: sh.encrypt}
 	if sh.encrypt && (s.enc == nil || c.dialect < smb2.Dialect300) {
@@ -88,6 +92,7 @@ func (c *conn) TreeDisconnect(call *smb2.Call, req *smb2.TreeDisconnectRequest, 
 	if t.ft != nil {
 		t.ft.Disconnect(c.ctx)
 	}
+	t.closed(c.srv, -1)
 	c.cleanupAsync(func(a *asyncOp) bool { return a.tree == t })
 	return ntstatus.StatusSuccess
 }
