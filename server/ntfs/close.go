@@ -79,6 +79,7 @@ func (t *Tree) closeOpen(ctx context.Context, o *open) {
 		return
 	}
 	s := t.s
+	s.closing(o) // oplock break and CHANGE_NOTIFY watch (notify.go)
 	t.mu.Lock()
 	delete(t.opens, o.fid.Volatile)
 	t.mu.Unlock()

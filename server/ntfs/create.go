@@ -75,12 +75,14 @@ type createReq struct {
 	cc     createContexts
 	disp   smb2.CreateDisposition
 	opts   smb2.CreateOptions
+
+	notifier Notifier // the requester's connection (oplock.go)
 }
 
 // Create implements SMB2 CREATE (MS-SMB2 3.3.5.9) over the vfs contract.
 func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse) ntstatus.Status {
 	r.reset()
-	c := &createReq{t: t, ctx: r.ctx(), req: req, disp: req.CreateDisposition, opts: req.CreateOptions}
+	c := &createReq{t: t, ctx: r.ctx(), req: req, disp: req.CreateDisposition, opts: req.CreateOptions, notifier: r.Notifier}
 	if st := c.validate(); st != ntstatus.StatusSuccess {
 		return st
 	}
@@ -108,6 +110,7 @@ func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse
 	if o.isDir {
 		resp.EndofFile, resp.AllocationSize = 0, 0
 	}
+	resp.OplockLevel = t.grantOplock(r, o, req.RequestedOplockLevel)
 	if c.cc.mxac {
 		m := smb2.QueryMaximalAccessResponse{QueryStatus: ntstatus.StatusSuccess, MaximalAccess: maximal}
 		data, _ := m.Append(nil)
@@ -229,7 +232,7 @@ func (c *createReq) existing(w walked) (*open, smb2.CreateAction, dtyp.AccessMas
 	if isDir && isOverwrite(c.disp) {
 		return nil, 0, 0, ntstatus.StatusFileIsADirectory
 	}
-	maximal := s.maximalAccess(a, true)
+	maximal := s.maximalAccess(a, true) & c.t.aclMaximal(c.ctx, w.node, w.parent)
 	granted, st := grant(c.access, maximal)
 	if st != ntstatus.StatusSuccess {
 		return nil, 0, 0, st
@@ -410,7 +413,7 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 	if err != nil {
 		return nil, 0, 0, errStatus(err)
 	}
-	maximal := s.maximalAccess(a, true)
+	maximal := s.maximalAccess(a, true) & c.t.aclMaximal(c.ctx, w.node, w.parent)
 	if created {
 		maximal = fileAllAccess
 	}
@@ -475,6 +478,9 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 // reserve checks delete-pending state and share modes and registers the open.
 func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node, stream, skey string, granted dtyp.AccessMask, fresh bool) (*open, ntstatus.Status) {
 	s, t := c.t.s, c.t
+	if !fresh {
+		s.breakOplocks(c.ctx, c.notifier, id, skey, isOverwrite(c.disp))
+	}
 	s.mu.Lock()
 	f := s.files[id]
 	if f != nil && fresh && len(f.opens) == 0 {

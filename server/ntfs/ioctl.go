@@ -95,6 +95,8 @@ func (t *Tree) Ioctl(r *Req, req *smb2.IoctlRequest, resp *smb2.IoctlResponse) n
 		return ntstatus.StatusNotAReparsePoint
 	case fscc.FsctlIsPathnameValid:
 		st = ntstatus.StatusSuccess
+	case fscc.FsctlCreateOrGetObjectId, fscc.FsctlGetObjectId:
+		out, st = t.objectID(r, o, req) // objectid.go
 	default:
 		return ntstatus.StatusInvalidDeviceRequest
 	}

@@ -7,36 +7,21 @@ import (
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
-// ChangeNotify answers SMB2 CHANGE_NOTIFY with STATUS_NOT_SUPPORTED for now. A watch
-// completes later, so it needs a hook from the connection engine: an interim
-// STATUS_PENDING response, then an asynchronous completion (and CANCEL, and
-// STATUS_NOTIFY_CLEANUP when the open closes). The plan: the engine passes a
-// completion callback (for example a Req.Async func(status, body) field); the Tree
-// registers the watch on the open and feeds it from vfs.Watcher changes, encoded as
-// fscc.FileNotifyInformation lists.
+// ChangeNotify implements SMB2 CHANGE_NOTIFY (notify.go). It blocks until a change,
+// the close of the open, or the cancellation of r.Ctx; the engine runs it in a goroutine
+// of its own.
 func (t *Tree) ChangeNotify(r *Req, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) ntstatus.Status {
 	r.reset()
-	o := t.get(req.FileId)
-	if o == nil {
-		return ntstatus.StatusFileClosed
-	}
-	if !o.isDir {
-		return ntstatus.StatusInvalidParameter
-	}
-	return ntstatus.StatusNotSupported
+	return t.changeNotify(r, req, resp)
 }
 
-// OplockBreak handles OPLOCK_BREAK acknowledgements. No oplock or lease is ever granted,
-// so an oplock acknowledgement is a protocol error and a lease acknowledgement names an
-// unknown lease (MS-SMB2 3.3.5.22).
+// OplockBreak handles OPLOCK_BREAK acknowledgments (oplock.go). Leases are never
+// granted, so a lease acknowledgment names an unknown lease (MS-SMB2 3.3.5.22.2).
 func (t *Tree) OplockBreak(r *Req, req *smb2.OplockBreakRequestForms, resp *smb2.OplockBreakResponseForms) ntstatus.Status {
 	r.reset()
 	switch req.Size {
 	case 24:
-		if t.get(req.OplockBreakAcknowledgment.FileId) == nil {
-			return ntstatus.StatusFileClosed
-		}
-		return ntstatus.StatusInvalidOplockProtocol
+		return t.oplockBreakAck(r, req, resp)
 	case 36:
 		return ntstatus.StatusObjectNameNotFound
 	}

@@ -110,6 +110,7 @@ func (t *Tree) Write(r *Req, req *smb2.WriteRequest, resp *smb2.WriteResponse) n
 	if len(req.Data) == 0 {
 		return ntstatus.StatusSuccess
 	}
+	t.s.breakLevelII(o) // oplock.go
 	n, err := w.WriteAt(ctx, req.Data, int64(off))
 	if err != nil {
 		return errStatus(err)

@@ -32,6 +32,8 @@ type Share struct {
 	files map[uint64]*file // by Attr.ID: the files that have opens
 	opens map[uint64]*open // by FileId.Volatile, every open of every tree
 	trees map[*Tree]struct{}
+
+	ext shareExt // oplock and notification state (oplock.go, notify.go)
 }
 
 // NewShare makes a share of fs under name.
@@ -135,6 +137,8 @@ type open struct {
 	mode          fscc.FileMode
 	enum          *dirEnum
 	closed        atomic.Bool
+
+	ol oplockState // guarded by Share.mu (oplock.go)
 }
 
 func (o *open) data() bool { return o.h != nil }
