@@ -9,15 +9,20 @@ GENERATED_DIRS := protocol backends fuzz server tools pcaps
 PCAP_DIRS = pcaps ../shared/pcaps $(subst :, ,$(SMBVFS_PCAPS))
 PCAP_FILES = $(wildcard $(foreach d,$(PCAP_DIRS),$(d)/*.pcap $(d)/*.pcapng $(d)/*.cap))
 
-.PHONY: help generate check-generate test test-race fuzz bench fmt vet replay
+.PHONY: help run generate check-generate test test-race fuzz bench bench-interop fmt vet replay
 
 help:
+	@echo "make run             smbserve on its embedded demo default"
 	@echo "make generate        regenerate protocol/ from spec/ (and mocks)"
 	@echo "make check-generate  fail when committed generated code is stale"
 	@echo "make test            the whole test suite (what CI runs)"
 	@echo "make fuzz            run every fuzz target for FUZZTIME each (default $(FUZZTIME))"
 	@echo "make bench           codec benchmarks (ns/op, B/op, allocs/op)"
+	@echo "make bench-interop   smbclient transfers against smbserve and a reference Samba, side by side"
 	@echo "make replay          round trip of every capture in pcaps/, ../shared/pcaps and \$$SMBVFS_PCAPS"
+
+run:
+	$(GO) run ./tools/smbserve
 
 generate:
 	$(GO) run ./gen/cmd/smbgen
@@ -25,7 +30,10 @@ generate:
 
 # Delete every generated file (by its "Code generated ... DO NOT EDIT." line), regenerate, and
 # fail on any difference from what is committed, including new or orphaned files.
-check-generate:
+check-run:
+	$(GO) run ./tools/smbserve
+
+generate:
 	@grep -rlE --include='*.go' '^// Code generated .* DO NOT EDIT\.$$' $(GENERATED_DIRS) 2>/dev/null | xargs -r rm -f
 	@$(MAKE) -s generate >/dev/null
 	@if ! git diff --quiet -- $(GENERATED_DIRS) || [ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED_DIRS))" ]; then \
@@ -56,3 +64,7 @@ vet:
 
 replay:
 	$(GO) run ./tools/smbreplay roundtrip --expect pcaps/expected.tsv $(PCAP_FILES)
+
+# Not a CI gate: ~5 minutes; needs samba, smbclient, samba-testsuite (see ../shared/harness).
+bench-interop:
+	tools/benchinterop/benchinterop.sh
