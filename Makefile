@@ -30,10 +30,7 @@ generate:
 
 # Delete every generated file (by its "Code generated ... DO NOT EDIT." line), regenerate, and
 # fail on any difference from what is committed, including new or orphaned files.
-check-run:
-	$(GO) run ./tools/smbserve
-
-generate:
+check-generate:
 	@grep -rlE --include='*.go' '^// Code generated .* DO NOT EDIT\.$$' $(GENERATED_DIRS) 2>/dev/null | xargs -r rm -f
 	@$(MAKE) -s generate >/dev/null
 	@if ! git diff --quiet -- $(GENERATED_DIRS) || [ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED_DIRS))" ]; then \
