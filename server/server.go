@@ -278,6 +278,9 @@ func knownDialect(d smb2.Dialect) bool {
 // GUID returns the ServerGuid the server gives in NEGOTIATE.
 func (s *Server) GUID() dtyp.GUID { return s.guid }
 
+// Logger returns the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 

@@ -65,6 +65,20 @@ func (u *Users) Delete(name string) bool {
 	return ok
 }
 
+// Replace makes u hold exactly the users of other (a reload of the users file); sessions
+// already established are not affected.
+func (u *Users) Replace(other *Users) {
+	other.mu.RLock()
+	m := make(map[string]userEntry, len(other.users))
+	for k, e := range other.users {
+		m[k] = e
+	}
+	other.mu.RUnlock()
+	u.mu.Lock()
+	u.users = m
+	u.mu.Unlock()
+}
+
 // Names returns the user names, sorted.
 func (u *Users) Names() []string {
 	u.mu.RLock()
