@@ -144,7 +144,7 @@ func TestDemo(t *testing.T) {
 		cancel()
 		t.Fatalf("no address printed:\n%s", out.String())
 	}
-	for _, want := range []string{"demo / demo", "smbclient", "mount -t cifs", "net use", "smb://"} {
+	for _, want := range []string{"demo / demo", "smbclient", "mount -t cifs", "net use", "smb://", "music"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the banner lacks %q", want)
 		}
@@ -152,10 +152,21 @@ func TestDemo(t *testing.T) {
 	if smbclient, err := exec.LookPath("smbclient"); err == nil && !testing.Short() {
 		port := strings.TrimPrefix(addr, "127.0.0.1:")
 		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
-		res, err := exec.CommandContext(cctx, smbclient, "//127.0.0.1/hello", "-p", port, "-U", "demo%demo", "-c", "ls").CombinedOutput()
-		ccancel()
-		if err != nil || !strings.Contains(string(res), "README.txt") {
-			t.Errorf("smbclient on the demo: %v\n%s", err, res)
+		defer ccancel()
+		for _, tc := range []struct{ share, user, cmd, want string }{
+			{"hello", "demo%demo", "ls", "README.txt"},
+			{"test", "demo%demo", "mkdir d; ls", "d  "},
+			{"test", "guest%", "ls", "blocks of size"},
+			{"music", "demo%demo", "ls", "Artists"},
+		} {
+			res, err := exec.CommandContext(cctx, smbclient, "//127.0.0.1/"+tc.share, "-p", port, "-U", tc.user, "-c", tc.cmd).CombinedOutput()
+			if err != nil || !strings.Contains(string(res), tc.want) {
+				t.Errorf("smbclient on the demo share %s as %s: %v\n%s", tc.share, tc.user, err, res)
+			}
+		}
+		res, err := exec.CommandContext(cctx, smbclient, "-L", "//127.0.0.1", "-p", port, "-N").CombinedOutput()
+		if err != nil || !strings.Contains(string(res), "music") {
+			t.Errorf("smbclient -L on the demo: %v\n%s", err, res)
 		}
 	} else if c, err := net.Dial("tcp", addr); err != nil {
 		t.Error(err)
@@ -221,5 +232,53 @@ func TestSocketActivation(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "listening on "+addr) {
 		t.Errorf("log: %s", log.String())
+	}
+}
+
+// SIGHUP makes the server binary reload its configuration: a new share is served and the
+// result is logged.
+func TestSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	smbclient, err := exec.LookPath("smbclient")
+	if err != nil {
+		t.Skip("smbclient not installed")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "smbserve")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "smbserve.yaml")
+	os.WriteFile(cfg, []byte("guest: true\nshares:\n  - name: a\n    backend: memfs\n"), 0o644)
+	addr := freeAddr(t)
+	var log syncBuffer
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg, "--listen", addr)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	for i := 0; i < 200 && !strings.Contains(log.String(), "msg=serving"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.WriteFile(cfg, []byte("guest: true\nshares:\n  - name: a\n    backend: memfs\n  - name: b\n    backend: hello\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	for i := 0; i < 200 && !strings.Contains(log.String(), "configuration reloaded"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), `msg="configuration reloaded" shares=a,b`) {
+		t.Fatalf("no reload logged:\n%s", log.String())
+	}
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	out, err := exec.CommandContext(ctx, smbclient, "//127.0.0.1/b", "-p", port, "-N", "-c", "ls").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "README.txt") {
+		t.Errorf("new share after SIGHUP: %v\n%s\n%s", err, out, log.String())
 	}
 }
