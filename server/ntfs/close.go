@@ -16,7 +16,7 @@ func (t *Tree) attrOf(ctx context.Context, o *open) (vfs.Attr, error) {
 		if hs, ok := o.h.(vfs.HandleStater); ok {
 			a, err := hs.Stat(ctx)
 			if err == nil {
-				return a, nil
+				return t.s.wtAttr(o.f, a), nil
 			}
 			if o.stream != "" {
 				return vfs.Attr{}, err
@@ -42,7 +42,7 @@ func (t *Tree) attrOf(ctx context.Context, o *open) (vfs.Attr, error) {
 	if err == nil && o.stream != "" {
 		a.Size, a.AllocSize = 0, 0
 	}
-	return a, err
+	return t.s.wtAttr(o.f, a), err
 }
 
 // Close implements SMB2 CLOSE (MS-SMB2 3.3.5.10).
@@ -54,6 +54,7 @@ func (t *Tree) Close(r *Req, req *smb2.CloseRequest, resp *smb2.CloseResponse) n
 		return ntstatus.StatusFileClosed
 	}
 	*resp = smb2.CloseResponse{}
+	t.wtClose(ctx, o) // writetime.go
 	if req.Flags.Has(smb2.CloseFlagPostqueryAttrib) {
 		if a, err := t.attrOf(ctx, o); err == nil {
 			resp.Flags = smb2.CloseFlagPostqueryAttrib
@@ -80,6 +81,7 @@ func (t *Tree) closeOpen(ctx context.Context, o *open) {
 	}
 	s := t.s
 	s.closing(o) // oplock break and CHANGE_NOTIFY watch (notify.go)
+	t.wtClose(ctx, o)
 	t.mu.Lock()
 	delete(t.opens, o.fid.Volatile)
 	t.mu.Unlock()
@@ -110,6 +112,9 @@ func (t *Tree) closeOpen(ctx context.Context, o *open) {
 		delete(s.files, f.id)
 	}
 	s.mu.Unlock()
+	if lastFile {
+		s.wtLastClose(ctx, f, removeFile)
+	}
 
 	if removeStream {
 		if n, err := s.nodeOf(ctx, f); err == nil {
@@ -152,6 +157,7 @@ func (t *Tree) Flush(r *Req, req *smb2.FlushRequest, resp *smb2.FlushResponse) n
 	if o.access&(dataWrite) == 0 {
 		return ntstatus.StatusAccessDenied
 	}
+	t.wtFlush(r.ctx(), o) // writetime.go
 	if o.h != nil {
 		if sy, ok := o.h.(vfs.HandleSyncer); ok {
 			return errStatus(sy.Sync(r.ctx()))

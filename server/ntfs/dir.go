@@ -118,6 +118,7 @@ func (t *Tree) QueryDirectory(r *Req, req *smb2.QueryDirectoryRequest, resp *smb
 	overflow := false
 	// emit encodes one entry; it reports false when the entry does not fit.
 	emit := func(name string, a vfs.Attr) bool {
+		a = t.s.wtListed(a) // writetime.go
 		before := len(out)
 		start := (before + 7) &^ 7
 		if start+fixed+2*len(name) > max && count > 0 {

@@ -194,6 +194,7 @@ func (t *Tree) copyChunk(ctx context.Context, r *Req, o *open, req *smb2.IoctlRe
 		r.BodyOnError = true
 		return copyResponse(r, done, partial, written), st
 	}
+	t.wtWrite(ctx, o) // writetime.go
 	for _, c := range chunks {
 		if src.f.locks.conflict(src, c.src, uint64(c.n), false) || o.f.locks.conflict(o, c.dst, uint64(c.n), true) {
 			return fail(ntstatus.StatusFileLockConflict, 0)
@@ -374,6 +375,7 @@ func (t *Tree) zeroData(ctx context.Context, o *open, in []byte) ntstatus.Status
 	if o.f.locks.conflict(o, z.FileOffset, end-min(end, z.FileOffset), true) {
 		return ntstatus.StatusFileLockConflict
 	}
+	t.wtWrite(ctx, o) // writetime.go
 	for off := z.FileOffset; off < end; {
 		n := min(end-off, uint64(len(zeros)))
 		if _, err := w.WriteAt(ctx, zeros[:n], int64(off)); err != nil {

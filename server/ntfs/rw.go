@@ -111,6 +111,7 @@ func (t *Tree) Write(r *Req, req *smb2.WriteRequest, resp *smb2.WriteResponse) n
 		return ntstatus.StatusSuccess
 	}
 	t.s.breakLevelII(o) // oplock.go
+	t.wtWrite(ctx, o)   // writetime.go
 	n, err := w.WriteAt(ctx, req.Data, int64(off))
 	if err != nil {
 		return errStatus(err)

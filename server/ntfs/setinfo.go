@@ -161,6 +161,7 @@ func (t *Tree) setFile(ctx context.Context, o *open, class fscc.FileInformationC
 				return ntstatus.StatusSuccess
 			}
 		}
+		t.wtSetEOF(ctx, o) // writetime.go
 		if err := truncate(ctx, o.h, int64(size)); err != nil {
 			if errors.Is(err, vfs.ErrReadOnly) {
 				return ntstatus.StatusAccessDenied
@@ -201,6 +202,7 @@ func (t *Tree) setBasic(ctx context.Context, o *open, buf []byte) ntstatus.Statu
 	if err := bi.Decode(buf); err != nil {
 		return ntstatus.StatusInvalidParameter
 	}
+	t.wtSetBasic(ctx, o, bi.LastWriteTime) // writetime.go
 	var c vfs.AttrChange
 	if settableTime(bi.CreationTime) {
 		c.Created = fromFiletime(bi.CreationTime)

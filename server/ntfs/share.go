@@ -116,6 +116,8 @@ type file struct {
 	streamDelete  map[string]bool // by folded stream name: delete pending on a named stream
 
 	locks lockTable
+
+	wt fileWT // LastWriteTime while open (writetime.go)
 }
 
 // open is one SMB2 open.
@@ -139,6 +141,7 @@ type open struct {
 	closed        atomic.Bool
 
 	ol oplockState // guarded by Share.mu (oplock.go)
+	wt openWT      // guarded by f.wt.mu (writetime.go)
 }
 
 func (o *open) data() bool { return o.h != nil }
