@@ -369,3 +369,14 @@ func TestReload(t *testing.T) {
 		t.Error("the removed share is still served")
 	}
 }
+
+// The example configuration of dist/ parses (its directories need not exist here).
+func TestExampleConfig(t *testing.T) {
+	c, err := LoadConfig("../../dist/smbserve.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Shares) != 3 || c.Signing != "required" || c.UsersFile != "/etc/smbserve/users" {
+		t.Errorf("%+v", c)
+	}
+}
