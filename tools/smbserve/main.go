@@ -518,7 +518,9 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 			if testHookServe != nil {
 				testHookServe(in)
 			}
-			listeners, err := listen(c.Listen, cmd.IsSet("listen") || c.lines["listen"] > 0)
+			// The sockets of systemd socket activation win over the file's listen: key; an
+			// explicit --listen wins over them.
+			listeners, err := listen(c.Listen, cmd.IsSet("listen"))
 			if err != nil {
 				return err
 			}
