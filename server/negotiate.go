@@ -82,6 +82,11 @@ func (c *conn) fillNegotiateResponse(resp *smb2.NegotiateResponse, d smb2.Dialec
 	if (d == smb2.Dialect300 || d == smb2.Dialect302) && o.Encryption != Disabled && c.clientCaps&smb2.CapEncryption != 0 {
 		caps |= smb2.CapEncryption
 	}
+	if d >= smb2.Dialect300 {
+		// FSCTL_QUERY_NETWORK_INTERFACE_INFO is answered (files.go); binding a session to
+		// a second channel is refused (refuseBinding), so clients keep one channel.
+		caps |= smb2.CapMultiChannel
+	}
 	c.serverCaps = caps
 	resp.Capabilities = caps
 	resp.MaxTransactSize = uint32(c.maxTransact)

@@ -627,7 +627,8 @@ func TestNegotiateContexts(t *testing.T) {
 	if err := resp.Decode(r.msg, 0); err != nil {
 		t.Fatal(err)
 	}
-	if resp.DialectRevision != smb2.Dialect311 || resp.Capabilities&smb2.CapLargeMtu == 0 || resp.Capabilities&(smb2.CapLeasing|smb2.CapPersistentHandles|smb2.CapMultiChannel) != 0 {
+	if resp.DialectRevision != smb2.Dialect311 || resp.Capabilities&(smb2.CapLargeMtu|smb2.CapMultiChannel) != smb2.CapLargeMtu|smb2.CapMultiChannel ||
+		resp.Capabilities&(smb2.CapLeasing|smb2.CapPersistentHandles) != 0 {
 		t.Fatalf("dialect %v caps %v", resp.DialectRevision, resp.Capabilities)
 	}
 	if resp.MaxReadSize != 8<<20 || len(resp.SecurityBuffer) == 0 {
