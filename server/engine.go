@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/smbvfs/smbvfs/backends/vfs"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 	"github.com/smbvfs/smbvfs/server/ntfs"
@@ -45,6 +47,7 @@ type share struct {
 	allow   map[string]bool // lower-case user names; empty: everyone
 	deny    map[string]bool
 	fs      fileShare
+	vfs     vfs.FS // the backend, to keep the engine of an unchanged share across SetShares
 }
 
 // newFileShare builds the engine of a disk share; engine_ntfs.go sets it to the ntfs
@@ -52,10 +55,12 @@ type share struct {
 var newFileShare func(sh Share) fileShare
 
 // buildShares checks a share list and builds the server's share table, IPC$ included.
-func (s *Server) buildShares(list []Share) (map[string]*share, error) {
+// A share of old with the same backend and read-only setting keeps its file engine (its
+// opens, share modes, locks and oplocks), whatever else changed.
+func (s *Server) buildShares(list []Share, old map[string]*share) (map[string]*share, error) {
 	m := make(map[string]*share, len(list)+1)
 	for _, sh := range list {
-		if err := addShare(m, sh); err != nil {
+		if err := addShare(m, sh, old); err != nil {
 			return nil, err
 		}
 	}
@@ -63,7 +68,7 @@ func (s *Server) buildShares(list []Share) (map[string]*share, error) {
 	return m, nil
 }
 
-func addShare(m map[string]*share, sh Share) error {
+func addShare(m map[string]*share, sh Share, old map[string]*share) error {
 	if sh.Name == "" || strings.ContainsAny(sh.Name, `\/:*?"<>|`) {
 		return errorf("bad share name %q", sh.Name)
 	}
@@ -80,7 +85,7 @@ func addShare(m map[string]*share, sh Share) error {
 	if newFileShare == nil {
 		return errorf("no file engine linked in")
 	}
-	m[key] = &share{
+	ns := &share{
 		name:    sh.Name,
 		comment: sh.Comment,
 		encrypt: sh.Encrypt,
@@ -88,9 +93,22 @@ func addShare(m map[string]*share, sh Share) error {
 		noGuest: sh.NoGuest,
 		allow:   nameSet(sh.Allow),
 		deny:    nameSet(sh.Deny),
-		fs:      newFileShare(sh),
+		vfs:     sh.FS,
 	}
+	if o := old[key]; o != nil && sameFS(o.vfs, sh.FS) && o.ro == sh.ReadOnly && o.name == sh.Name && o.comment == sh.Comment {
+		ns.fs = o.fs
+	} else {
+		ns.fs = newFileShare(sh)
+	}
+	m[key] = ns
 	return nil
+}
+
+// sameFS reports whether a and b are the same backend (false for values that can not be
+// compared).
+func sameFS(a, b vfs.FS) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta != nil && ta.Comparable() && a == b
 }
 
 func nameSet(names []string) map[string]bool {
@@ -136,13 +154,13 @@ func (s *Server) lookupShare(name string) *share {
 // the share they connected to until they disconnect, even when it was removed or replaced.
 // On error the current list stays.
 func (s *Server) SetShares(list []Share) error {
-	m, err := s.buildShares(list)
+	s.sharesMu.Lock()
+	defer s.sharesMu.Unlock()
+	m, err := s.buildShares(list, s.shares)
 	if err != nil {
 		return err
 	}
-	s.sharesMu.Lock()
 	s.shares = m
-	s.sharesMu.Unlock()
 	return nil
 }
 

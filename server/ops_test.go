@@ -87,6 +87,15 @@ func TestSetShares(t *testing.T) {
 	if got := strings.Join(srv.ShareNames(), ","); got != "new" {
 		t.Errorf("shares %s", got)
 	}
+	// An unchanged backend keeps its file engine (opens, share modes, locks); a new
+	// access list does not change that.
+	before := srv.lookupShare("new").fs
+	if err := srv.SetShares([]Share{{Name: "new", FS: srv.lookupShare("new").vfs, Deny: []string{"bob"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if sh := srv.lookupShare("new"); sh.fs != before || !sh.deny["bob"] {
+		t.Error("the unchanged share got a new engine, or the new settings were not applied")
+	}
 
 	r = c.must(smb2.CommandRead, &smb2.ReadRequest{FileId: cr.FileId, Length: 100}, 0)
 	var rr smb2.ReadResponse

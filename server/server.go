@@ -259,7 +259,7 @@ func New(opts Options) (*Server, error) {
 	// Session ids start at a random point below 2^31, so that ids of two server instances
 	// differ (some clients keep them in 32 bits).
 	s.sessionSeq.Store(uint64(seed[0]&0x3f)<<24 | uint64(seed[1])<<16)
-	shares, err := s.buildShares(opts.Shares)
+	shares, err := s.buildShares(opts.Shares, nil)
 	if err != nil {
 		return nil, err
 	}
