@@ -396,12 +396,22 @@ func Server(data []byte) int {
 	}
 
 	cside.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	srv.Shutdown(ctx)
-	cancel()
-	l.Close()
-	<-served
-	<-c.closed
+	down := make(chan struct{})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		srv.Shutdown(ctx)
+		cancel()
+		l.Close()
+		<-served
+		<-c.closed
+		close(down)
+	}()
+	select {
+	case <-down:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		panic(fmt.Sprintf("Shutdown does not return 10 s after the client left (its context ended after 3 s)\n%s", buf[:runtime.Stack(buf, true)]))
+	}
 	pt.Close()
 
 	// no goroutine left behind (allow the runtime's and the test framework's own some slack)

@@ -18,6 +18,7 @@ import (
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 	"github.com/smbvfs/smbvfs/protocol/spnego"
+	"github.com/smbvfs/smbvfs/protocol/utf16"
 )
 
 // Options configure a replay.
@@ -29,6 +30,11 @@ type Options struct {
 	Ring *sessions.Ring
 	// Password, when set, re-authenticates NTLM sessions instead of the Ring's passwords.
 	Password string
+	// User, when set, replaces the captured user name of re-authenticated NTLM sessions (to
+	// replay a foreign capture as a user the live server knows).
+	User string
+	// Share, when set, replaces the share name of every TREE_CONNECT but IPC$'s.
+	Share string
 	// Timeout bounds the wait for each response (default 10 s).
 	Timeout time.Duration
 }
@@ -355,6 +361,13 @@ func (l *live) rewrite(u clientUnit) ([]byte, map[uint64]bool, uint64, error) {
 			p.class = uint8(x.FileInformationClass)
 		case *smb2.IoctlRequest:
 			p.ctl = uint32(x.CtlCode)
+		case *smb2.TreeConnectRequest:
+			if l.opt.Share != "" {
+				path := x.Path.String()
+				if i := strings.LastIndexByte(path, '\\'); i >= 0 && !strings.EqualFold(path[i+1:], "IPC$") {
+					x.Path = utf16.FromString(path[:i+1] + l.opt.Share)
+				}
+			}
 		case *smb2.SessionSetupRequest:
 			if err := l.sessionSetup(&h, x, captSess); err != nil {
 				return nil, nil, 0, err
@@ -484,6 +497,9 @@ func (l *live) sessionSetup(h *smb2.Header, req *smb2.SessionSetupRequest, captS
 			return errors.New("NTLM AUTHENTICATE without a live challenge")
 		}
 		ls.client.User, ls.client.Domain = a.User, a.Domain
+		if l.opt.User != "" {
+			ls.client.User, ls.client.Domain = l.opt.User, ""
+		}
 		if mine, err = ls.client.Authenticate(ls.challenge); err != nil {
 			return err
 		}

@@ -67,6 +67,8 @@ func app(out io.Writer) *cli.Command {
 					&cli.StringFlag{Name: "target", Usage: "host:port of the live server", Required: true},
 					&cli.StringSliceFlag{Name: "keys", Usage: "key file or directory of *.keys (see pcaps/keys): decrypts the capture; its first password re-authenticates NTLM sessions"},
 					&cli.StringFlag{Name: "password", Usage: "password that re-authenticates the captured NTLM sessions (default: the first of --keys)"},
+					&cli.StringFlag{Name: "user", Usage: "user name that replaces the captured one when re-authenticating (with --password)"},
+					&cli.StringFlag{Name: "share", Usage: "share name that replaces the captured one in TREE_CONNECT (IPC$ excepted)"},
 					&cli.DurationFlag{Name: "timeout", Usage: "wait for each response", Value: 10 * time.Second},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -75,7 +77,7 @@ func app(out io.Writer) *cli.Command {
 						return err
 					}
 					target := cmd.String("target")
-					opt := replay.Options{Ring: ring, Password: cmd.String("password"), Timeout: cmd.Duration("timeout"),
+					opt := replay.Options{Ring: ring, Password: cmd.String("password"), User: cmd.String("user"), Share: cmd.String("share"), Timeout: cmd.Duration("timeout"),
 						Dial: func() (net.Conn, error) { return net.DialTimeout("tcp", target, 5*time.Second) }}
 					return runReplay(out, opt, cmd.Args().Slice())
 				},
