@@ -16,6 +16,8 @@ import (
 
 	gosmb2 "github.com/cloudsoda/go-smb2"
 
+	"github.com/smbvfs/smbvfs/protocol/ntlm"
+
 	"github.com/smbvfs/smbvfs/server"
 )
 
@@ -378,5 +380,34 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if len(c.Shares) != 3 || c.Signing != "required" || c.UsersFile != "/etc/smbserve/users" {
 		t.Errorf("%+v", c)
+	}
+}
+
+func TestPasswdVersionHelp(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "users")
+	if _, err := runApp(t, "one\n", "user", "add", "--file", f, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runApp(t, "two\n", "user", "passwd", "--file", f, "ALICE"); err != nil {
+		t.Fatalf("passwd: %v %s", err, out)
+	}
+	u, _ := server.LoadUsers(f)
+	if h, _ := u.NTHash("alice", ""); h != ntlm.NTHash("two") {
+		t.Error("password not changed")
+	}
+	if _, err := runApp(t, "x\n", "user", "passwd", "--file", f, "nobody"); err == nil || !strings.Contains(err.Error(), "no user") {
+		t.Errorf("passwd of a missing user: %v", err)
+	}
+	if out, err := runApp(t, "", "version"); err != nil || !strings.HasPrefix(out, "smbserve ") {
+		t.Errorf("version: %q %v", out, err)
+	}
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"check-config", "--help"}, {"user", "--help"}, {"user", "add", "--help"}} {
+		out, err := runApp(t, "", args...)
+		if err != nil || !strings.Contains(out, "USAGE") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+	if _, err := runApp(t, "", "bogus"); err == nil {
+		t.Error("unknown command accepted")
 	}
 }
