@@ -17,7 +17,6 @@ import (
 	gosmb2 "github.com/cloudsoda/go-smb2"
 
 	"github.com/smbvfs/smbvfs/protocol/ntlm"
-
 	"github.com/smbvfs/smbvfs/server"
 )
 
