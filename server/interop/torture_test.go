@@ -90,12 +90,6 @@ var tortureSuites = []tortureSuite{
 		pass: []string{"test_close_not_attrib", "time_t_15032385535", "time_t_10000000000", "time_t_4294967295",
 			"time_t_1", "time_t_0", "time_t_-1", "time_t_-2", "time_t_1968", "freeze-thaw", "delayed-write-vs-seteof",
 			"delayed-write-vs-flush", "delayed-write-vs-setbasic", "delayed-1write", "delayed-2write"},
-		knownFail: map[string]string{
-			"delayed-write-vs-seteof":   "Windows delays the write-time update of a WRITE (and a later SET_INFO/flush freezes it); server/ntfs stamps every write at once",
-			"delayed-write-vs-flush":    "same: no delayed write-time update",
-			"delayed-write-vs-setbasic": "same: no delayed write-time update",
-			"delayed-2write":            "same: a second write within the delay must not move the write time",
-		},
 	},
 	{name: "smb2.ioctl",
 		pass: []string{"req_resume_key", "req_two_resume_keys",
@@ -110,9 +104,6 @@ var tortureSuites = []tortureSuite{
 			"sparse_qar", "sparse_qar_malformed", "sparse_punch", "sparse_hole_dealloc", "sparse_copy_chunk",
 			"sparse_punch_invalid", "sparse_perms", "sparse_lock", "sparse_qar_ob1", "sparse_qar_multi",
 			"sparse_qar_overflow"},
-		knownFail: map[string]string{
-			"network_interface_info": "skipped: smbserve does not announce SMB2_CAP_MULTI_CHANNEL (connection engine, server/negotiate.go)",
-		},
 		// bug14788.VALIDATE_NEGOTIATE and .NETWORK_INTERFACE skip on Samba too: they need a
 		// share the user may not connect to (torture:noperm_share, default "noperm").
 		sambaFails: []string{"bug14769", "bug14788.VALIDATE_NEGOTIATE", "bug14788.NETWORK_INTERFACE"},
