@@ -136,7 +136,8 @@ func TestDemo(t *testing.T) {
 	go func() { done <- app(strings.NewReader(""), &out, &out).Run(ctx, []string{"smbserve"}) }()
 	re := regexp.MustCompile(`127\.0\.0\.1:(\d+)`)
 	var addr string
-	for i := 0; i < 100 && addr == ""; i++ {
+	// The music share generates and indexes its library first: allow for a slow machine.
+	for i := 0; i < 1500 && addr == ""; i++ {
 		time.Sleep(20 * time.Millisecond)
 		addr = re.FindString(out.String())
 	}
