@@ -1,6 +1,8 @@
 # smbvfs — make targets. `make help` lists them.
 GO       ?= go
 FUZZTIME ?= 10s
+# time to minimise a new interesting input (Go's default of 60 s stalls short runs)
+FUZZMINTIME ?= 5s
 # packages holding fuzz targets (native go test -fuzz): every folder with a func Fuzz... test
 FUZZPKGS ?= $(shell grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u)
 GENERATED_DIRS := protocol backends fuzz server tools pcaps
@@ -9,7 +11,7 @@ GENERATED_DIRS := protocol backends fuzz server tools pcaps
 PCAP_DIRS = pcaps ../shared/pcaps $(subst :, ,$(SMBVFS_PCAPS))
 PCAP_FILES = $(wildcard $(foreach d,$(PCAP_DIRS),$(d)/*.pcap $(d)/*.pcapng $(d)/*.cap))
 
-.PHONY: help run generate check-generate test test-race fuzz bench bench-interop fmt vet replay
+.PHONY: help run generate check-generate test test-race fuzz bench bench-interop fmt vet replay pcaps
 
 help:
 	@echo "make run             smbserve on its embedded demo default"
@@ -19,7 +21,8 @@ help:
 	@echo "make fuzz            run every fuzz target for FUZZTIME each (default $(FUZZTIME))"
 	@echo "make bench           codec benchmarks (ns/op, B/op, allocs/op)"
 	@echo "make bench-interop   smbclient transfers against smbserve and a reference Samba, side by side"
-	@echo "make replay          round trip of every capture in pcaps/, ../shared/pcaps and \$$SMBVFS_PCAPS"
+	@echo "make replay          round trip of every capture in pcaps/, ../shared/pcaps and \$$SMBVFS_PCAPS, and replay against smbserve"
+	@echo "make pcaps           (root) record our own captures with real clients"
 
 run:
 	$(GO) run ./tools/smbserve
@@ -46,7 +49,7 @@ fuzz:
 	@set -e; for pkg in $(FUZZPKGS); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINTIME) $$pkg; \
 		done; \
 	done
 
@@ -59,8 +62,16 @@ fmt:
 vet:
 	$(GO) vet ./...
 
+# round trip of every capture (decrypting with pcaps/keys), then replay of our smbclient and
+# impacket captures against a fresh in-process smbserve
 replay:
-	$(GO) run ./tools/smbreplay roundtrip --expect pcaps/expected.tsv $(PCAP_FILES)
+	$(GO) run ./tools/smbreplay roundtrip --keys pcaps/keys --expect pcaps/expected.tsv $(PCAP_FILES)
+	$(GO) test -count=1 -run 'TestReplayCaptures|TestReplayCatchesARegression|TestDecryptedRoundTrip' ./pcaps/replay ./pcaps/roundtrip
+
+# as root: record pcaps/*.pcapng and pcaps/keys with real clients against a reference Samba and
+# smbserve (see pcaps/manifest.yaml)
+pcaps:
+	pcaps/record.sh
 
 # Not a CI gate: ~5 minutes; needs samba, smbclient, samba-testsuite (see ../shared/harness).
 bench-interop:
