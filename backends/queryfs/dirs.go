@@ -103,17 +103,16 @@ func (d *groupDir) lookup(ctx context.Context, name string, fold bool) (vfs.Node
 		if !ok {
 			continue
 		}
-		k := key.(int64)
-		groups, err := d.fs.st.Groups(ctx, d.v.lix, d.prefix, k-1, 1)
+		g, found, err := d.fs.st.Group(ctx, d.v.lix, d.prefix, key)
 		if err != nil {
 			return nil, "", err
 		}
-		if len(groups) == 0 || groups[0].Key != key {
+		if !found {
 			continue
 		}
-		got := d.name(groups[0])
+		got := d.name(g)
 		if got == name || fold && store.Fold(got) == store.Fold(name) {
-			return d.child(groups[0]), got, nil
+			return d.child(g), got, nil
 		}
 	}
 	return nil, "", vfs.ErrNotExist

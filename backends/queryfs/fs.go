@@ -372,8 +372,8 @@ func (l *trackList) lookup(ctx context.Context, name string, fold bool) (vfs.Nod
 
 // contains reports whether a row lies in the folder (its range and limit).
 func (l *trackList) contains(ctx context.Context, row []any) (bool, error) {
-	if l.base.Lo == nil && l.base.Hi == nil && l.limit == 0 {
-		return true, nil
+	if l.limit == 0 && (len(l.fixed) > 0 || l.base.Lo == nil && l.base.Hi == nil) {
+		return true, nil // the name group lies in the folder's prefix
 	}
 	// Inside the range: the first row from row up to the high end is row,
 	// and so is the last from the low end up to row.

@@ -377,6 +377,28 @@ func (c *Couch) Groups(ctx context.Context, ix *Index, prefix []any, after any, 
 	if after != nil {
 		r.Lo = &Bound{Key: append(append([]any{}, prefix...), after), Open: true}
 	}
+	return c.groups(ctx, ddoc, ix, k, r, limit)
+}
+
+// Group reduces only the rows of that group (PouchDB reduces a whole
+// range before applying limit).
+func (c *Couch) Group(ctx context.Context, ix *Index, prefix []any, key any) (Group, bool, error) {
+	ddoc, err := c.view(ix)
+	if err != nil {
+		return Group{}, false, err
+	}
+	k := len(prefix)
+	if k >= len(ix.Cols)-1 || k >= len(ix.Displays) {
+		return Group{}, false, fmt.Errorf("store: no level %d in index %s", k, ix.Name())
+	}
+	gs, err := c.groups(ctx, ddoc, ix, k, Prefix(append(append([]any{}, prefix...), key)), 1)
+	if err != nil || len(gs) == 0 {
+		return Group{}, false, err
+	}
+	return gs[0], true, nil
+}
+
+func (c *Couch) groups(ctx context.Context, ddoc string, ix *Index, k int, r Range, limit int) ([]Group, error) {
 	p := rangeParams(ix, r, false)
 	p["reduce"] = true
 	p["group_level"] = k + 1

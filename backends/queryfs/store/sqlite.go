@@ -278,6 +278,23 @@ func (s *SQLite) Groups(ctx context.Context, ix *Index, prefix []any, after any,
 	return out, rows.Err()
 }
 
+func (s *SQLite) Group(ctx context.Context, ix *Index, prefix []any, key any) (Group, bool, error) {
+	k := len(prefix)
+	if k >= len(ix.Cols)-1 || k >= len(ix.Displays) {
+		return Group{}, false, fmt.Errorf("store: no level %d in index %s", k, ix.Name())
+	}
+	w, args, ok := where(ix, Prefix(append(append([]any{}, prefix...), key)))
+	if !ok {
+		return Group{}, false, nil
+	}
+	var disp any
+	err := s.db.QueryRowContext(ctx, "SELECT MIN("+ix.Displays[k]+") FROM tracks INDEXED BY "+ix.Name()+" WHERE "+w, args...).Scan(&disp)
+	if err != nil || disp == nil {
+		return Group{}, false, err
+	}
+	return Group{Key: key, Display: fmt.Sprint(disp)}, true, nil
+}
+
 func (s *SQLite) Changes(ctx context.Context, since string) ([]Change, string, error) {
 	var cur int64
 	if err := s.db.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'seq'").Scan(&cur); err != nil {

@@ -32,6 +32,9 @@ type Store interface {
 	// rows starting with prefix, in order, after the value after (nil:
 	// from the first), with the display value of that level.
 	Groups(ctx context.Context, ix *Index, prefix []any, after any, limit int) ([]Group, error)
+	// Group returns the group of value key below prefix, if there is one
+	// (what Groups would list for it).
+	Group(ctx context.Context, ix *Index, prefix []any, key any) (Group, bool, error)
 	// Changes returns the tracks written or removed after position since
 	// ("" or "now": the current position, nothing returned) and the new
 	// position. It may wait a little for changes (CouchDB long poll).
