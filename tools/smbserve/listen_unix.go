@@ -38,4 +38,3 @@ func systemdListeners() ([]net.Listener, error) {
 	}
 	return out, nil
 }
-
