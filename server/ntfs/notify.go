@@ -47,6 +47,8 @@ type notifyWatch struct {
 	records  []notifyRecord
 	size     int
 	overflow bool
+	deleted  bool          // the directory became delete pending
+	f        *file
 	wake     chan struct{} // capacity 1: something was buffered
 	closed   chan struct{} // the open closed
 }
@@ -148,11 +150,13 @@ func (s *Share) onChange(c vfs.Change) {
 			if !ok {
 				continue
 			}
+			if c.What&vfs.WhatData != 0 {
+				// Writes are not reported (neither their size, time nor archive-bit
+				// changes), as Samba and as smbtorture smb2.notify.mask expect.
+				continue
+			}
 			var filter smb2.CompletionFilter
 			action := fscc.ActionModified
-			if c.What&vfs.WhatData != 0 {
-				filter |= smb2.NotifyChangeSize | smb2.NotifyChangeLastWrite
-			}
 			if c.What&vfs.WhatAttr != 0 {
 				filter |= smb2.NotifyChangeAttributes
 			}
@@ -215,7 +219,11 @@ func (t *Tree) changeNotify(r *Req, req *smb2.ChangeNotifyRequest, resp *smb2.Ch
 	s.startWatching()
 	s.mu.Lock()
 	path := append([]string(nil), o.f.path...)
+	pending := o.f.deletePending
 	s.mu.Unlock()
+	if pending {
+		return ntstatus.StatusDeletePending
+	}
 
 	s.ext.nmu.Lock()
 	if o.closed.Load() {
@@ -227,7 +235,7 @@ func (t *Tree) changeNotify(r *Req, req *smb2.ChangeNotifyRequest, resp *smb2.Ch
 	}
 	w := s.ext.watches[o]
 	if w == nil {
-		w = &notifyWatch{wake: make(chan struct{}, 1), closed: make(chan struct{})}
+		w = &notifyWatch{f: o.f, wake: make(chan struct{}, 1), closed: make(chan struct{})}
 		s.ext.watches[o] = w
 	}
 	w.path, w.filter, w.tree = path, req.CompletionFilter, req.Flags.Has(smb2.ChangeNotifyWatchTree)
@@ -236,6 +244,10 @@ func (t *Tree) changeNotify(r *Req, req *smb2.ChangeNotifyRequest, resp *smb2.Ch
 	ctx := r.ctx()
 	for {
 		s.ext.nmu.Lock()
+		if w.deleted {
+			s.ext.nmu.Unlock()
+			return ntstatus.StatusDeletePending
+		}
 		if w.overflow || len(w.records) > 0 {
 			records, overflow := w.records, w.overflow
 			w.records, w.size, w.overflow = nil, 0, false
@@ -286,10 +298,26 @@ func (s *Share) notifyClosed(o *open) {
 	s.ext.nmu.Unlock()
 }
 
-// closing is the hook of closeOpen: it ends the open's oplock break and watch.
+// closing is the hook of closeOpen: it ends the open's oplock break and watch. When
+// the open makes its directory delete pending, the watches of the directory's other
+// opens complete with STATUS_DELETE_PENDING (MS-FSA 2.1.5.4: the directory is going).
 func (s *Share) closing(o *open) {
 	s.mu.Lock()
 	o.oplockClosed()
+	deleting := o.isDir && (o.deleteOnClose || o.f.deletePending)
 	s.mu.Unlock()
 	s.notifyClosed(o)
+	if deleting {
+		s.ext.nmu.Lock()
+		for wo, w := range s.ext.watches {
+			if wo.f == o.f && !w.deleted {
+				w.deleted = true
+				select {
+				case w.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+		s.ext.nmu.Unlock()
+	}
 }

@@ -458,3 +458,19 @@ func TestDaclAccess(t *testing.T) {
 		t.Fatalf("no DACL: %#x", m)
 	}
 }
+
+func TestChangeNotifyDeletePending(t *testing.T) {
+	c := connect(t, memfs.New(memfs.Options{}), ShareOptions{})
+	other := connectShare(t, c.tree.Share())
+	c.mkdir("d")
+	dir := c.mustOpen("d", smb2.FileOpen, smb2.FileDirectoryFile)
+	ch := c.notify(context.Background(), dir, smb2.NotifyChangeFileName, false, 1000)
+	time.Sleep(20 * time.Millisecond)
+	// Another open deletes the directory on close: the watch ends with DELETE_PENDING.
+	d2 := other.mustOpen("d", smb2.FileOpen, smb2.FileDirectoryFile|smb2.FileDeleteOnClose)
+	other.mustClose(d2)
+	if r := wait(t, ch); r.st != ntstatus.StatusDeletePending {
+		t.Fatalf("delete pending: %+v", r)
+	}
+	c.mustClose(dir)
+}
