@@ -47,7 +47,7 @@ type notifyWatch struct {
 	records  []notifyRecord
 	size     int
 	overflow bool
-	deleted  bool          // the directory became delete pending
+	deleted  bool // the directory became delete pending
 	f        *file
 	wake     chan struct{} // capacity 1: something was buffered
 	closed   chan struct{} // the open closed
