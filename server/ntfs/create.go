@@ -479,7 +479,7 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node, stream, skey string, granted dtyp.AccessMask, fresh bool) (*open, ntstatus.Status) {
 	s, t := c.t.s, c.t
 	if !fresh {
-		s.breakOplocks(c.ctx, c.notifier, id, skey, isOverwrite(c.disp))
+		s.breakOplocks(c.ctx, c.notifier, id, skey, granted, isOverwrite(c.disp))
 	}
 	s.mu.Lock()
 	f := s.files[id]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/smbvfs/smbvfs/protocol/dtyp"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
@@ -57,6 +58,13 @@ func (s *Share) oplockBreakTimeout() time.Duration {
 	return DefaultOplockBreakTimeout
 }
 
+// isStatOpen reports whether an open only reads or sets attributes or reads the security
+// descriptor: it breaks no oplock (MS-FSA 2.1.5.1.2.1, as Windows and Samba).
+func isStatOpen(access dtyp.AccessMask) bool {
+	const stat = dtyp.FileReadAttributes | dtyp.FileWriteAttributes | dtyp.Synchronize | dtyp.ReadControl
+	return access&^stat == 0
+}
+
 // pendingBreak is a notification to send.
 type pendingBreak struct {
 	o     *open
@@ -67,7 +75,10 @@ type pendingBreak struct {
 // conflict with a new open, and waits for the acknowledgments. Opens of the caller's own
 // connection are not waited for (the connection cannot read their acknowledgment while
 // it processes the CREATE): their oplock is lowered at once.
-func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey string, overwrite bool) {
+func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey string, access dtyp.AccessMask, overwrite bool) {
+	if !overwrite && isStatOpen(access) {
+		return
+	}
 	to := smb2.OplockLevelII
 	if overwrite {
 		to = smb2.OplockLevelNone

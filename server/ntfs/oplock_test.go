@@ -474,3 +474,20 @@ func TestChangeNotifyDeletePending(t *testing.T) {
 	}
 	c.mustClose(dir)
 }
+
+func TestOplockStatOpenDoesNotBreak(t *testing.T) {
+	_, a, na, b, _ := twoConns(t)
+	fid, level, _ := a.createOplock("f", smb2.OplockLevelBatch, smb2.FileCreate)
+	if level != smb2.OplockLevelBatch {
+		t.Fatalf("batch: %v", level)
+	}
+	stat, _, st := b.create("f", createOpts{access: dtyp.FileReadAttributes | dtyp.Synchronize, share: shareAll, disp: smb2.FileOpen})
+	if st != 0 {
+		t.Fatal(st)
+	}
+	if br := na.got(); len(br) != 0 {
+		t.Fatalf("a stat open broke the oplock: %+v", br)
+	}
+	b.mustClose(stat)
+	a.mustClose(fid)
+}
