@@ -356,9 +356,9 @@ func (c *createReq) create(w walked) (*open, smb2.CreateAction, dtyp.AccessMask,
 			return nil, 0, 0, st
 		}
 	}
-	if c.cc.sd != nil {
-		if sec, ok := node.(vfs.Securer); ok {
-			sec.SetSecurity(c.ctx, c.cc.sd)
+	if sec, ok := node.(vfs.Securer); ok {
+		if sd := newSecurity(c.ctx, w.parent, c.cc.sd, mkdir); sd != nil {
+			sec.SetSecurity(c.ctx, sd)
 		}
 	}
 	a, err := node.Attr(c.ctx)

@@ -114,8 +114,12 @@ func mergeSD(old, upd []byte, info dtyp.SecurityInformation) ([]byte, error) {
 	}
 	if info&dtyp.DaclSecurityInformation != 0 {
 		const dbits = dtyp.SeDaclPresent | dtyp.SeDaclDefaulted | dtyp.SeDaclAutoInherited | dtyp.SeDaclProtected
-		res.Dacl = u.Dacl
-		res.Control = res.Control&^dbits | u.Control&dbits
+		// A DACL left out (SE_DACL_PRESENT clear) is set as a NULL DACL: present, no ACL.
+		res.Dacl = nil
+		if u.Control&dtyp.SeDaclPresent != 0 {
+			res.Dacl = u.Dacl
+		}
+		res.Control = res.Control&^dbits | u.Control&dbits | dtyp.SeDaclPresent
 	}
 	if info&dtyp.SaclSecurityInformation != 0 {
 		const sbits = dtyp.SeSaclPresent | dtyp.SeSaclDefaulted | dtyp.SeSaclAutoInherited | dtyp.SeSaclProtected
