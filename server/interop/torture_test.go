@@ -52,9 +52,6 @@ var tortureSuites = []tortureSuite{
 		pass: []string{"brlocked", "multi", "delete", "leading-slash", "impersonation", "aclfile", "acldir",
 			"nulldacl", "mkdir-dup", "dir-alloc-size", "dosattr_tmp_dir", "bench-path-contention-shared"},
 		sambaFails: []string{"gentest", "blob", "open", "quota-fake-file"},
-		knownFail: map[string]string{
-			"nulldacl": "a NULL DACL set with SE_DACL_PRESENT is not returned with SE_DACL_PRESENT (server/ntfs keeps descriptors but does not model NULL DACLs)",
-		},
 	},
 	{name: "smb2.rename",
 		pass: []string{"simple", "no_sharing", "share_delete_and_delete_access", "no_share_delete_but_delete_access",
@@ -64,10 +61,6 @@ var tortureSuites = []tortureSuite{
 	{name: "smb2.delete-on-close-perms",
 		pass: []string{"OVERWRITE_IF", "OVERWRITE_IF Existing", "CREATE", "CREATE Existing", "CREATE_IF",
 			"CREATE_IF Existing", "FIND_and_set_DOC", "READONLY", "BUG14427"},
-		knownFail: map[string]string{
-			"OVERWRITE_IF Existing": "needs ACL evaluation: the file inherits a DACL without DELETE, so opening it with DELETE must be ACCESS_DENIED; server/ntfs stores descriptors but does not evaluate them",
-			"CREATE_IF Existing":    "same: DACL inheritance and access checks are not implemented",
-		},
 	},
 	{name: "smb2.sharemode",
 		pass: []string{"sharemode-access", "access-sharemode", "bug14375"},
