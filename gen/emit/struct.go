@@ -259,14 +259,7 @@ func (g *gen) decodeFunc(jf *jen.File, s *spec.Struct) {
 	}
 	for _, f := range s.Fields {
 		if f.Union != nil {
-			var th, el []jen.Code
-			for _, bf := range f.Union.Then {
-				th = append(th, fixedOne(bf)...)
-			}
-			for _, bf := range f.Union.Else {
-				el = append(el, fixedOne(bf)...)
-			}
-			body = append(body, jen.If(g.condExpr(s, f.Union.When, true)).Block(th...).Else().Block(el...))
+			body = append(body, g.unionCode(s, f.Union, true, fixedOne))
 			continue
 		}
 		if f.Kind == spec.KindScalar || f.Kind == spec.KindFixedBytes || f.Kind == spec.KindStruct {
@@ -550,14 +543,7 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 	}
 	for _, f := range s.Fields {
 		if f.Union != nil {
-			var th, el []jen.Code
-			for _, bf := range f.Union.Then {
-				th = append(th, fixedOne(bf)...)
-			}
-			for _, bf := range f.Union.Else {
-				el = append(el, fixedOne(bf)...)
-			}
-			body = append(body, jen.If(g.condExpr(s, f.Union.When, false)).Block(th...).Else().Block(el...))
+			body = append(body, g.unionCode(s, f.Union, false, fixedOne))
 			continue
 		}
 		if f.OffsetName == "" && (f.Kind == spec.KindScalar || f.Kind == spec.KindFixedBytes || f.Kind == spec.KindStruct) {
@@ -802,4 +788,18 @@ func (g *gen) fieldAtFunc(jf *jen.File, s *spec.Struct) {
 	}
 	jf.Comment(fmt.Sprintf("FieldAt names the field that holds byte off of the encoding (counted from the start of %s).", what))
 	jf.Func().Params(jen.Id("m").Op("*").Id(s.Name)).Id("FieldAt").Params(jen.Id("off").Int()).String().Block(body...)
+}
+
+// unionCode emits `if cond { then fields } else { else fields }` for a union, each field's
+// statements made by one; raw reads the condition's field from the wire (decode) rather than
+// from the struct (encode).
+func (g *gen) unionCode(s *spec.Struct, u *spec.Union, raw bool, one func(*spec.Field) []jen.Code) jen.Code {
+	var th, el []jen.Code
+	for _, bf := range u.Then {
+		th = append(th, one(bf)...)
+	}
+	for _, bf := range u.Else {
+		el = append(el, one(bf)...)
+	}
+	return jen.If(g.condExpr(s, u.When, raw)).Block(th...).Else().Block(el...)
 }

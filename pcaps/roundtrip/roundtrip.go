@@ -95,15 +95,7 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 		c.compound(r, u)
 		c.tracker.Observe(u.Stream, u.FromClient, d)
 	case smb2.ProtocolTransform:
-		var t smb2.TransformHeader
-		if err := t.Decode(d); err != nil {
-			c.fail(r, u, 0, "TRANSFORM", "decode: %v", err)
-			return
-		}
-		enc, err := t.Append(c.buf[:0])
-		c.buf = enc
-		if err != nil || !bytes.Equal(enc, d[:len(enc)]) {
-			c.fail(r, u, 0, "TRANSFORM", "re-encoding differs (%v)", err)
+		if !c.fixedHeader(r, u, "TRANSFORM", new(smb2.TransformHeader)) {
 			return
 		}
 		r.Transform++
@@ -126,15 +118,7 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 			c.unit(r, &inner)
 		}
 	case smb2.ProtocolCompression:
-		var t smb2.CompressionTransformHeader
-		if err := t.Decode(d); err != nil {
-			c.fail(r, u, 0, "COMPRESSION_TRANSFORM", "decode: %v", err)
-			return
-		}
-		enc, err := t.Append(c.buf[:0])
-		c.buf = enc
-		if err != nil || !bytes.Equal(enc, d[:len(enc)]) {
-			c.fail(r, u, 0, "COMPRESSION_TRANSFORM", "re-encoding differs (%v)", err)
+		if !c.fixedHeader(r, u, "COMPRESSION_TRANSFORM", new(smb2.CompressionTransformHeader)) {
 			return
 		}
 		r.Compression++
@@ -163,6 +147,22 @@ func (c *Checker) unit(r *Result, u *capture.Unit) {
 	default:
 		c.fail(r, u, 0, "unit", "unknown protocol id %x", d[:4])
 	}
+}
+
+// fixedHeader round-trips the header that starts a unit (the payload after it is opaque) and
+// reports whether it re-encoded identically.
+func (c *Checker) fixedHeader(r *Result, u *capture.Unit, what string, h structure) bool {
+	if err := h.Decode(u.Data); err != nil {
+		c.fail(r, u, 0, what, "decode: %v", err)
+		return false
+	}
+	enc, err := h.Append(c.buf[:0])
+	c.buf = enc
+	if err != nil || !bytes.Equal(enc, u.Data[:len(enc)]) {
+		c.fail(r, u, 0, what, "re-encoding differs (%v)", err)
+		return false
+	}
+	return true
 }
 
 func (c *Checker) compound(r *Result, u *capture.Unit) {
