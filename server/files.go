@@ -30,6 +30,25 @@ func (c *conn) useFileID(fid *smb2.FileId) ntstatus.Status {
 	return ntstatus.StatusSuccess
 }
 
+// fileCall runs the checks every file command starts with: the credit charge of a request
+// that may be multi-credit (charge 0: a single-credit command, not checked here), the FileId of
+// a related compound, and the file engine of the request's tree.
+func (c *conn) fileCall(charge int, fid *smb2.FileId) (fileTree, ntstatus.Status) {
+	if charge > 0 {
+		if st := c.checkCharge(charge); st != 0 {
+			return nil, st
+		}
+	}
+	if st := c.useFileID(fid); st != 0 {
+		return nil, st
+	}
+	ft := c.fileTree()
+	if ft == nil {
+		return nil, ntstatus.StatusFileClosed
+	}
+	return ft, 0
+}
+
 // checkCharge checks the CreditCharge of a multi-credit request (MS-SMB2 3.3.5.2.5).
 func (c *conn) checkCharge(need int) ntstatus.Status {
 	if c.serverCaps&smb2.CapLargeMtu == 0 {
@@ -67,14 +86,11 @@ func (c *conn) Create(call *smb2.Call, req *smb2.CreateRequest, resp *smb2.Creat
 
 // Close handles SMB2 CLOSE.
 func (c *conn) Close(call *smb2.Call, req *smb2.CloseRequest, resp *smb2.CloseResponse) ntstatus.Status {
-	if st := c.useFileID(&req.FileId); st != 0 {
+	ft, st := c.fileCall(0, &req.FileId)
+	if st != 0 {
 		return st
 	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
-	}
-	st := ft.Close(&c.cur.r, req, resp)
+	st = ft.Close(&c.cur.r, req, resp)
 	if st == ntstatus.StatusSuccess {
 		c.cur.tree.closed(c.srv, 1)
 	}
@@ -83,12 +99,9 @@ func (c *conn) Close(call *smb2.Call, req *smb2.CloseRequest, resp *smb2.CloseRe
 
 // Flush handles SMB2 FLUSH.
 func (c *conn) Flush(call *smb2.Call, req *smb2.FlushRequest, resp *smb2.FlushResponse) ntstatus.Status {
-	if st := c.useFileID(&req.FileId); st != 0 {
+	ft, st := c.fileCall(0, &req.FileId)
+	if st != 0 {
 		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	return ft.Flush(&c.cur.r, req, resp)
 }
@@ -101,15 +114,12 @@ func (c *conn) Read(call *smb2.Call, req *smb2.ReadRequest, resp *smb2.ReadRespo
 	if int(req.Length) > c.maxRead {
 		return ntstatus.StatusInvalidParameter
 	}
-	if st := c.useFileID(&req.FileId); st != 0 {
+	ft, st := c.fileCall(0, &req.FileId)
+	if st != 0 {
 		return st
 	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
-	}
 	c.scratchFor(int(req.Length))
-	st := ft.Read(&c.cur.r, req, resp)
+	st = ft.Read(&c.cur.r, req, resp)
 	if st == ntstatus.StatusSuccess {
 		c.srv.stats.BytesRead.Add(int64(len(resp.Data)))
 	}
@@ -124,14 +134,11 @@ func (c *conn) Write(call *smb2.Call, req *smb2.WriteRequest, resp *smb2.WriteRe
 	if len(req.Data) > c.maxWrite {
 		return ntstatus.StatusInvalidParameter
 	}
-	if st := c.useFileID(&req.FileId); st != 0 {
+	ft, st := c.fileCall(0, &req.FileId)
+	if st != 0 {
 		return st
 	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
-	}
-	st := ft.Write(&c.cur.r, req, resp)
+	st = ft.Write(&c.cur.r, req, resp)
 	if st == ntstatus.StatusSuccess {
 		c.srv.stats.BytesWritten.Add(int64(resp.Count))
 	}
@@ -140,12 +147,9 @@ func (c *conn) Write(call *smb2.Call, req *smb2.WriteRequest, resp *smb2.WriteRe
 
 // Lock handles SMB2 LOCK; a lock that may wait goes asynchronous.
 func (c *conn) Lock(call *smb2.Call, req *smb2.LockRequest, resp *smb2.LockResponse) ntstatus.Status {
-	if st := c.useFileID(&req.FileId); st != 0 {
+	ft, st := c.fileCall(0, &req.FileId)
+	if st != 0 {
 		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	blocking := false
 	for it := req.Locks.Iter(); it.Next(); {
@@ -171,15 +175,9 @@ func (c *conn) Lock(call *smb2.Call, req *smb2.LockRequest, resp *smb2.LockRespo
 
 // QueryDirectory handles SMB2 QUERY_DIRECTORY.
 func (c *conn) QueryDirectory(call *smb2.Call, req *smb2.QueryDirectoryRequest, resp *smb2.QueryDirectoryResponse) ntstatus.Status {
-	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+	ft, st := c.fileCall(req.CreditCharge(), &req.FileId)
+	if st != 0 {
 		return st
-	}
-	if st := c.useFileID(&req.FileId); st != 0 {
-		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	c.scratchFor(int(min(req.OutputBufferLength, uint32(c.maxTransact))))
 	return ft.QueryDirectory(&c.cur.r, req, resp)
@@ -187,15 +185,9 @@ func (c *conn) QueryDirectory(call *smb2.Call, req *smb2.QueryDirectoryRequest, 
 
 // ChangeNotify handles SMB2 CHANGE_NOTIFY: it always goes asynchronous.
 func (c *conn) ChangeNotify(call *smb2.Call, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) ntstatus.Status {
-	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+	ft, st := c.fileCall(req.CreditCharge(), &req.FileId)
+	if st != 0 {
 		return st
-	}
-	if st := c.useFileID(&req.FileId); st != 0 {
-		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	fid := req.FileId
 	return c.goAsync(0, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
@@ -212,15 +204,9 @@ func (c *conn) ChangeNotify(call *smb2.Call, req *smb2.ChangeNotifyRequest, resp
 
 // QueryInfo handles SMB2 QUERY_INFO.
 func (c *conn) QueryInfo(call *smb2.Call, req *smb2.QueryInfoRequest, resp *smb2.QueryInfoResponse) ntstatus.Status {
-	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+	ft, st := c.fileCall(req.CreditCharge(), &req.FileId)
+	if st != 0 {
 		return st
-	}
-	if st := c.useFileID(&req.FileId); st != 0 {
-		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	c.scratchFor(int(min(req.OutputBufferLength, uint32(c.maxTransact))))
 	return ft.QueryInfo(&c.cur.r, req, resp)
@@ -228,15 +214,9 @@ func (c *conn) QueryInfo(call *smb2.Call, req *smb2.QueryInfoRequest, resp *smb2
 
 // SetInfo handles SMB2 SET_INFO.
 func (c *conn) SetInfo(call *smb2.Call, req *smb2.SetInfoRequest, resp *smb2.SetInfoResponse) ntstatus.Status {
-	if st := c.checkCharge(req.CreditCharge()); st != 0 {
+	ft, st := c.fileCall(req.CreditCharge(), &req.FileId)
+	if st != 0 {
 		return st
-	}
-	if st := c.useFileID(&req.FileId); st != 0 {
-		return st
-	}
-	ft := c.fileTree()
-	if ft == nil {
-		return ntstatus.StatusFileClosed
 	}
 	return ft.SetInfo(&c.cur.r, req, resp)
 }
