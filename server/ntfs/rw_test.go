@@ -2,11 +2,13 @@ package ntfs
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/smbvfs/smbvfs/protocol/dtyp"
 	"github.com/smbvfs/smbvfs/protocol/fscc"
@@ -145,6 +147,12 @@ func TestLocks(t *testing.T) {
 		var resp smb2.LockResponse
 		return c.tree.Lock(&c.r, req, &resp)
 	}
+	// lockAsync runs a blocking lock beside the connection's other requests, with a
+	// request of its own.
+	lockAsync := func(c *tc, fid smb2.FileId, off, n uint64, flags smb2.LockFlags, done chan<- ntstatus.Status) {
+		own := *c
+		go func() { done <- lock(&own, fid, off, n, flags) }()
+	}
 	const excl = smb2.LockFlagExclusiveLock | smb2.LockFlagFailImmediately
 	const shared = smb2.LockFlagSharedLock | smb2.LockFlagFailImmediately
 	if st := lock(c1, f1, 0, 5, excl); st != ntstatus.StatusSuccess {
@@ -153,8 +161,42 @@ func TestLocks(t *testing.T) {
 	if st := lock(c2, f2, 2, 2, shared); st != ntstatus.StatusLockNotGranted {
 		t.Errorf("shared over exclusive: %v", st)
 	}
-	if st := lock(c2, f2, 2, 2, smb2.LockFlagSharedLock); st != ntstatus.StatusLockNotGranted {
-		t.Errorf("blocking lock: %v", st)
+	// A blocking lock waits: until its context ends (CANCEL) ...
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	c2.r.Ctx = ctx
+	if st := lock(c2, f2, 2, 2, smb2.LockFlagSharedLock); st != ntstatus.StatusCancelled {
+		t.Errorf("cancelled blocking lock: %v", st)
+	}
+	cancel()
+	c2.r.Ctx = nil
+	// ... or until the conflicting lock goes, and then it is granted.
+	granted := make(chan ntstatus.Status, 1)
+	c3 := connectShare(t, s)
+	f3 := c3.mustOpen("f", smb2.FileOpen, 0)
+	lockAsync(c3, f3, 3, 1, smb2.LockFlagExclusiveLock, granted)
+	waitForLockWaiter(t, c3.tree, f3)
+	select {
+	case st := <-granted:
+		t.Fatalf("blocking lock returned %v while the range is locked", st)
+	default:
+	}
+	if st := lock(c1, f1, 0, 5, smb2.LockFlagUnlock); st != ntstatus.StatusSuccess {
+		t.Fatalf("unlock: %v", st)
+	}
+	if st := <-granted; st != ntstatus.StatusSuccess {
+		t.Errorf("blocking lock after the unlock: %v", st)
+	}
+	// A waiting lock whose handle is closed completes with STATUS_RANGE_NOT_LOCKED.
+	f4 := c2.mustOpen("f", smb2.FileOpen, 0)
+	lockAsync(c2, f4, 3, 1, smb2.LockFlagSharedLock, granted)
+	waitForLockWaiter(t, c2.tree, f4)
+	c2.mustClose(f4)
+	if st := <-granted; st != ntstatus.StatusRangeNotLocked {
+		t.Errorf("waiting lock of a closed handle: %v", st)
+	}
+	c3.mustClose(f3)
+	if st := lock(c1, f1, 0, 5, excl); st != ntstatus.StatusSuccess {
+		t.Fatal(st)
 	}
 	if _, st := c2.read(f2, 0, 3); st != ntstatus.StatusFileLockConflict {
 		t.Errorf("read in locked range: %v", st)
@@ -187,6 +229,42 @@ func TestLocks(t *testing.T) {
 	if st := lock(c1, f1, ^uint64(0), 2, excl); st != ntstatus.StatusInvalidLockRange {
 		t.Errorf("wrapping range: %v", st)
 	}
+	// The last byte of the 64-bit space can be locked, and then conflicts.
+	if st := lock(c1, f1, ^uint64(0), 1, excl); st != ntstatus.StatusSuccess {
+		t.Errorf("lock of the last byte: %v", st)
+	}
+	if st := lock(c2, f2, ^uint64(0), 1, shared); st != ntstatus.StatusLockNotGranted {
+		t.Errorf("second lock of the last byte: %v", st)
+	}
+	// A shared lock stacks on the open's own exclusive lock; an exclusive one does not.
+	if st := lock(c1, f1, ^uint64(0), 1, shared); st != ntstatus.StatusSuccess {
+		t.Errorf("shared over own exclusive: %v", st)
+	}
+	if st := lock(c1, f1, ^uint64(0), 1, excl); st != ntstatus.StatusLockNotGranted {
+		t.Errorf("exclusive over own locks: %v", st)
+	}
+	// Zero-length locks: {0,0} meets nothing; elsewhere one conflicts with ranges around it.
+	if lock(c1, f1, 0, 0, excl) != ntstatus.StatusSuccess || lock(c2, f2, 0, 0, excl) != ntstatus.StatusSuccess {
+		t.Error("{0,0} locks")
+	}
+	if st := lock(c1, f1, 100, 0, excl); st != ntstatus.StatusSuccess {
+		t.Errorf("zero-length lock: %v", st)
+	}
+	if st := lock(c2, f2, 90, 20, excl); st != ntstatus.StatusLockNotGranted {
+		t.Errorf("range over a zero-length lock: %v", st)
+	}
+	// Unlocks run in order: the first that fails stops the request, earlier ones stay done.
+	req := &smb2.LockRequest{FileId: f1}
+	req.Locks.Add(&smb2.LockElement{Offset: 100, Length: 0, Flags: smb2.LockFlagUnlock})
+	req.Locks.Add(&smb2.LockElement{Offset: 9999, Length: 1, Flags: smb2.LockFlagUnlock})
+	req.Locks.Add(&smb2.LockElement{Offset: 9999, Length: 1, Flags: 0})
+	var resp smb2.LockResponse
+	if st := c1.tree.Lock(&c1.r, req, &resp); st != ntstatus.StatusRangeNotLocked {
+		t.Errorf("unlock list: %v", st)
+	}
+	if st := lock(c2, f2, 90, 20, excl); st != ntstatus.StatusSuccess {
+		t.Errorf("range after its zero-length lock was unlocked: %v", st)
+	}
 	// Closing releases the locks.
 	c2.mustClose(f2)
 	c1.mustClose(f1)
@@ -195,6 +273,21 @@ func TestLocks(t *testing.T) {
 		t.Errorf("write after close of lockers: %v", st)
 	}
 	c1.mustClose(f1)
+}
+
+// waitForLockWaiter waits until a blocking lock request waits on the locks of fid's file.
+func waitForLockWaiter(t *testing.T, tree *Tree, fid smb2.FileId) {
+	t.Helper()
+	lt := &tree.get(fid).f.locks
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		lt.mu.Lock()
+		waiting := lt.changed != nil
+		lt.mu.Unlock()
+		if waiting {
+			return
+		}
+	}
+	t.Fatal("no lock request waits")
 }
 
 func TestCopyChunk(t *testing.T) {
