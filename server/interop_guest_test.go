@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/smbvfs/smbvfs/server"
+	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
 // smbclient -N and rpcclient -N send the local user name with no password at all (an empty
@@ -13,8 +14,8 @@ import (
 // bad user". rpcclient requires signed IPC$ by default and a guest session can not sign
 // (Samba's own server fails the same way), hence 'client ipc signing=off'.
 func TestInteropNoPassword(t *testing.T) {
-	smbclient := need(t, "smbclient")
-	rpcclient := need(t, "rpcclient")
+	smbclient := servertest.NeedClient(t, "smbclient", "smbclient")
+	rpcclient := servertest.NeedClient(t, "rpcclient", "samba-common-bin")
 	for _, mapUnknown := range []bool{false, true} {
 		host, port := interopServer(t, func(o *server.Options) { o.MapUnknownToGuest = mapUnknown })
 		p := strconv.Itoa(port)

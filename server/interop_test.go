@@ -5,10 +5,7 @@ package server_test
 // timeout. They are skipped when a client is not installed, and with -short.
 
 import (
-	"context"
 	"fmt"
-	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/smbvfs/smbvfs/backends/memfs"
 	"github.com/smbvfs/smbvfs/server"
+	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
 const clientTimeout = 30 * time.Second
@@ -24,65 +22,28 @@ const clientTimeout = 30 * time.Second
 // allowed, a writable memfs share "test" and an encrypted one "secret".
 func interopServer(t *testing.T, mod func(*server.Options)) (host string, port int) {
 	t.Helper()
-	users := server.NewUsers()
-	users.SetPassword("alice", "Secret123")
-	users.SetPassword("bob", "Secret456")
 	opts := server.Options{
 		Shares: []server.Share{
 			{Name: "test", FS: memfs.New(memfs.Options{})},
 			{Name: "secret", FS: memfs.New(memfs.Options{}), Encrypt: true},
 		},
-		Users:     users,
+		Users:     servertest.Users(t, "alice", "Secret123", "bob", "Secret456"),
 		Guest:     true,
 		Anonymous: true,
 	}
 	if mod != nil {
 		mod(&opts)
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return "127.0.0.1", l.Addr().(*net.TCPAddr).Port
-}
-
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("interop test (-short)")
-	}
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		t.Skipf("%s not installed", tool)
-	}
-	return p
+	return "127.0.0.1", servertest.Serve(t, opts)
 }
 
 func runClient(t *testing.T, name string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("timed out after %v", clientTimeout)
-	}
-	return string(out), err
+	return servertest.RunClient(t, clientTimeout, nil, name, args...)
 }
 
 func TestInteropSmbclient(t *testing.T) {
-	smbclient := need(t, "smbclient")
+	smbclient := servertest.NeedClient(t, "smbclient", "smbclient")
 	host, port := interopServer(t, nil)
 	p := strconv.Itoa(port)
 	user := []string{"-U", "alice%Secret123"}
@@ -147,7 +108,7 @@ func TestInteropSmbclient(t *testing.T) {
 }
 
 func TestInteropSmbclientSigningRequired(t *testing.T) {
-	smbclient := need(t, "smbclient")
+	smbclient := servertest.NeedClient(t, "smbclient", "smbclient")
 	host, port := interopServer(t, func(o *server.Options) { o.Signing = server.Required; o.Guest = false; o.Anonymous = false })
 	for _, m := range []string{"SMB2_02", "SMB2_10", "SMB3_00", "SMB3_11"} {
 		out, err := runClient(t, smbclient, "//"+host+"/test", "-p", strconv.Itoa(port), "-m", m, "-U", "alice%Secret123", "-c", "ls")
@@ -158,7 +119,7 @@ func TestInteropSmbclientSigningRequired(t *testing.T) {
 }
 
 func TestInteropSmbclientEncryptionRequired(t *testing.T) {
-	smbclient := need(t, "smbclient")
+	smbclient := servertest.NeedClient(t, "smbclient", "smbclient")
 	host, port := interopServer(t, func(o *server.Options) { o.Encryption = server.Required })
 	for _, m := range []string{"SMB3_00", "SMB3_02", "SMB3_11"} {
 		out, err := runClient(t, smbclient, "//"+host+"/test", "-p", strconv.Itoa(port), "-m", m, "-U", "alice%Secret123", "-c", "ls")
@@ -197,7 +158,7 @@ print("OK")
 `
 
 func TestInteropImpacket(t *testing.T) {
-	python := need(t, "/usr/bin/python3")
+	python := servertest.NeedClient(t, "/usr/bin/python3", "python3-impacket")
 	if out, err := runClient(t, python, "-c", "import impacket"); err != nil {
 		t.Skipf("impacket not installed: %s", out)
 	}
@@ -263,7 +224,7 @@ var tortureTests = []struct {
 }
 
 func TestInteropSmbtorture(t *testing.T) {
-	torture := need(t, "smbtorture")
+	torture := servertest.NeedClient(t, "smbtorture", "samba-testsuite")
 	host, port := interopServer(t, nil)
 	for _, tc := range tortureTests {
 		t.Run(tc.name, func(t *testing.T) {

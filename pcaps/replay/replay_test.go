@@ -4,38 +4,28 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/smbvfs/smbvfs/backends/memfs"
 	"github.com/smbvfs/smbvfs/pcaps/sessions"
 	"github.com/smbvfs/smbvfs/server"
+	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
 // startServer runs a fresh smbserve-like server in-process, configured as pcaps/record.sh
 // configures smbserve: a memfs share "test", user alice, guest allowed.
 func startServer(t *testing.T, hook func(*server.Options)) string {
 	t.Helper()
-	users := server.NewUsers()
-	users.SetPassword("alice", "Secret123")
 	opts := server.Options{
 		Shares: []server.Share{{Name: "test", FS: memfs.New(memfs.Options{})}},
-		Users:  users, Guest: true, Anonymous: true, ServerName: "SMBVFS",
+		Users:  servertest.Users(t, "alice", "Secret123"), Guest: true, Anonymous: true, ServerName: "SMBVFS",
 	}
 	if hook != nil {
 		hook(&opts)
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(servertest.Serve(t, opts)))
 }
 
 func ring(t *testing.T) *sessions.Ring {

@@ -21,6 +21,7 @@ import (
 	"github.com/smbvfs/smbvfs/backends/memfs"
 	"github.com/smbvfs/smbvfs/backends/passthrough"
 	"github.com/smbvfs/smbvfs/server"
+	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
 // clientTimeout bounds every client process and call.
@@ -55,13 +56,7 @@ func (s *testServer) Addr() string { return net.JoinHostPort(s.Host, fmt.Sprint(
 // options. It stops when the test ends.
 func startServer(t testing.TB, mod func(*server.Options)) *testServer {
 	t.Helper()
-	users := server.NewUsers()
-	if err := users.SetPassword(user1, pass1); err != nil {
-		t.Fatal(err)
-	}
-	if err := users.SetPassword(user2, pass2); err != nil {
-		t.Fatal(err)
-	}
+	users := servertest.Users(t, user1, pass1, user2, pass2)
 	dir := t.TempDir()
 	pfs, err := passthrough.New(dir, passthrough.Options{CaseInsensitive: true})
 	if err != nil {
@@ -80,71 +75,21 @@ func startServer(t testing.TB, mod func(*server.Options)) *testServer {
 	if mod != nil {
 		mod(&opts)
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return &testServer{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, DataDir: dir}
+	return &testServer{Host: "127.0.0.1", Port: servertest.Serve(t, opts), DataDir: dir}
 }
 
-// inCI reports whether the tests run in CI, where every client must be installed.
-func inCI() bool { return os.Getenv("CI") == "true" }
+// The client helpers of servertest, under this package's names.
+var (
+	inCI        = servertest.InCI
+	unavailable = servertest.Unavailable // skips the test, or fails it in CI
+	needTool    = servertest.NeedClient  // the path of an installed client program
+	runTimeout  = servertest.RunClient
+)
 
-// unavailable skips the test, or fails it in CI.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if inCI() {
-		t.Fatalf("%s (CI=true: the client must be installed)", msg)
-	}
-	t.Skip(msg)
-}
-
-// needTool returns the path of an installed client program.
-func needTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("interop test (-short)")
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		unavailable(t, "%s not installed (apt-get install %s)", name, pkg)
-	}
-	return p
-}
-
-// run runs a client program with the timeout and returns its combined output.
+// run runs a client program with the package's timeout and returns its combined output.
 func run(t testing.TB, stdin []byte, name string, args ...string) (string, error) {
 	t.Helper()
-	return runTimeout(t, clientTimeout, stdin, name, args...)
-}
-
-func runTimeout(t testing.TB, d time.Duration, stdin []byte, name string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = 5 * time.Second
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return out.String(), fmt.Errorf("%s timed out after %v", name, d)
-	}
-	return out.String(), err
+	return servertest.RunClient(t, clientTimeout, stdin, name, args...)
 }
 
 // randomFile writes size pseudo-random bytes (from seed) to a new file in dir and returns

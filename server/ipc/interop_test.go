@@ -6,10 +6,6 @@ package ipc_test
 // client is not installed.
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +14,7 @@ import (
 
 	"github.com/smbvfs/smbvfs/backends/memfs"
 	"github.com/smbvfs/smbvfs/server"
+	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
 const clientTimeout = 60 * time.Second
@@ -32,9 +29,7 @@ var shares = []struct{ name, comment, kind string }{
 
 func startServer(t *testing.T, mod func(*server.Options)) int {
 	t.Helper()
-	users := server.NewUsers()
-	users.SetPassword("alice", "Secret123")
-	opts := server.Options{Users: users, Guest: true, Anonymous: true, ServerName: "IPCTEST"}
+	opts := server.Options{Users: servertest.Users(t, "alice", "Secret123"), Guest: true, Anonymous: true, ServerName: "IPCTEST"}
 	for _, s := range shares {
 		if s.name != "IPC$" {
 			opts.Shares = append(opts.Shares, server.Share{Name: s.name, Comment: s.comment, FS: memfs.New(memfs.Options{})})
@@ -43,50 +38,16 @@ func startServer(t *testing.T, mod func(*server.Options)) int {
 	if mod != nil {
 		mod(&opts)
 	}
-	srv, err := server.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func need(t *testing.T, tool string) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("interop test (-short)")
-	}
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		t.Skipf("%s not installed", tool)
-	}
-	return p
+	return servertest.Serve(t, opts)
 }
 
 func run(t *testing.T, name string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("timed out after %v", clientTimeout)
-	}
-	return string(out), err
+	return servertest.RunClient(t, clientTimeout, nil, name, args...)
 }
 
 func TestSmbclientList(t *testing.T) {
-	smbclient := need(t, "smbclient")
+	smbclient := servertest.NeedClient(t, "smbclient", "smbclient")
 	port := startServer(t, func(o *server.Options) { o.MapUnknownToGuest = true })
 	for _, dialect := range []string{"SMB2_10", "SMB3_11"} {
 		for _, who := range []struct {
@@ -111,7 +72,7 @@ func TestSmbclientList(t *testing.T) {
 }
 
 func TestRpcclient(t *testing.T) {
-	rpcclient := need(t, "rpcclient")
+	rpcclient := servertest.NeedClient(t, "rpcclient", "samba-common-bin")
 	port := startServer(t, func(o *server.Options) { o.MapUnknownToGuest = true })
 	for _, who := range []struct {
 		name string
@@ -165,7 +126,7 @@ func TestRpcclient(t *testing.T) {
 }
 
 func TestImpacket(t *testing.T) {
-	python := need(t, "/usr/bin/python3")
+	python := servertest.NeedClient(t, "/usr/bin/python3", "python3-impacket")
 	if out, err := run(t, python, "-c", "import impacket"); err != nil {
 		t.Skipf("impacket not installed: %s", out)
 	}
