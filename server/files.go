@@ -118,7 +118,7 @@ func (c *conn) Read(call *smb2.Call, req *smb2.ReadRequest, resp *smb2.ReadRespo
 	if st != 0 {
 		return st
 	}
-	c.scratchFor(int(req.Length))
+	c.readIntoResponse(int(req.Length))
 	st = ft.Read(&c.cur.r, req, resp)
 	if st == ntstatus.StatusSuccess {
 		c.srv.stats.BytesRead.Add(int64(len(resp.Data)))

@@ -429,6 +429,26 @@ func (c *conn) prepareReq() {
 	r.Buf = c.scratch[:0]
 }
 
+// readIntoResponse points the request's buffer at the place in c.wbuf where the data of
+// a READ response of n bytes will stand (after its header and the 16 bytes of the READ
+// body, MS-SMB2 2.2.20), with room after it to encrypt in place: the backend reads straight
+// into the outgoing frame, and ReadResponse.Append finds the data already where it copies
+// it to (a copy onto itself is free).
+func (c *conn) readIntoResponse(n int) {
+	const dataAt = smb2.HeaderSize + 16
+	need := dataAt + n + smb3.TransformSlack
+	if cap(c.wbuf)-len(c.wbuf) < need {
+		nb := getBig(len(c.wbuf) + need)[:len(c.wbuf)]
+		copy(nb, c.wbuf)
+		if cap(c.wbuf) > smallBuf {
+			putBig(c.wbuf)
+		}
+		c.wbuf = nb
+	}
+	at := len(c.wbuf) + dataAt
+	c.cur.r.Buf = c.wbuf[at : at : at+n]
+}
+
 // scratchFor makes the scratch buffer hold at least n bytes.
 func (c *conn) scratchFor(n int) {
 	if cap(c.scratch) < n {

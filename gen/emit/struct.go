@@ -563,9 +563,14 @@ func (g *gen) appendFunc(jf *jen.File, s *spec.Struct) {
 		default:
 			val = "m." + f.Name + "..."
 		}
+		put := code("b = append(b, " + val + ")")
+		if f.Kind == spec.KindBytes || f.Kind == spec.KindStructBytes {
+			// In place when the caller already put the bytes where they go (wire.AppendBytes).
+			put = code("b = ", g.w("AppendBytes"), "(b, m."+f.Name+")")
+		}
 		blk := []jen.Code{
 			code("b = ", g.w("PadFrom"), fmt.Sprintf("(b, start, l.at[%d], m.raw)", i)),
-			code("b = append(b, " + val + ")"),
+			put,
 		}
 		if f.Kind == spec.KindCString {
 			blk = append(blk, code("b = append(b, 0)"))

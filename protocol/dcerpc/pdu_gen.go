@@ -1276,7 +1276,7 @@ func (m *PResultList) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -1658,7 +1658,7 @@ func (m *Bind) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -1888,7 +1888,7 @@ func (m *AlterContext) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2104,11 +2104,11 @@ func (m *BindAck) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecAddr...)
+		b = wire.AppendBytes(b, m.SecAddr)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.ResultList...)
+		b = wire.AppendBytes(b, m.ResultList)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2318,11 +2318,11 @@ func (m *AlterContextResp) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecAddr...)
+		b = wire.AppendBytes(b, m.SecAddr)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.ResultList...)
+		b = wire.AppendBytes(b, m.ResultList)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2534,7 +2534,7 @@ func (m *BindNak) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Rest...)
+		b = wire.AppendBytes(b, m.Rest)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2709,7 +2709,7 @@ func (m *Request) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Opnum))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Body...)
+		b = wire.AppendBytes(b, m.Body)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2887,7 +2887,7 @@ func (m *Response) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, byte(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Body...)
+		b = wire.AppendBytes(b, m.Body)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3074,7 +3074,7 @@ func (m *Fault) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Body...)
+		b = wire.AppendBytes(b, m.Body)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3252,7 +3252,7 @@ func (m *Auth3) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Pad))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3412,7 +3412,7 @@ func (m *Shutdown) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.CallId))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Rest...)
+		b = wire.AppendBytes(b, m.Rest)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3569,7 +3569,7 @@ func (m *CoCancel) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.CallId))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3726,7 +3726,7 @@ func (m *Orphaned) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.CallId))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.AuthVerifier...)
+		b = wire.AppendBytes(b, m.AuthVerifier)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

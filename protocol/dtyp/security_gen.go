@@ -247,7 +247,7 @@ func (m *ACL) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Unused...)
+		b = wire.AppendBytes(b, m.Unused)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -381,7 +381,7 @@ func (m *ACE) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.end))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Body...)
+		b = wire.AppendBytes(b, m.Body)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -626,7 +626,7 @@ func (m *AccessAllowedAce) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Mask))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Sid...)
+		b = wire.AppendBytes(b, m.Sid)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -883,19 +883,19 @@ func (m *SecurityDescriptor) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[3]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.OwnerSid...)
+		b = wire.AppendBytes(b, m.OwnerSid)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.GroupSid...)
+		b = wire.AppendBytes(b, m.GroupSid)
 	}
 	if l.n[2] > 0 {
 		b = wire.PadFrom(b, start, l.at[2], m.raw)
-		b = append(b, m.Sacl...)
+		b = wire.AppendBytes(b, m.Sacl)
 	}
 	if l.n[3] > 0 {
 		b = wire.PadFrom(b, start, l.at[3], m.raw)
-		b = append(b, m.Dacl...)
+		b = wire.AppendBytes(b, m.Dacl)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

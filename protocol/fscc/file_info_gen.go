@@ -1371,7 +1371,7 @@ func (m *FileFullEaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.EaValue...)
+		b = wire.AppendBytes(b, m.EaValue)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2575,7 +2575,7 @@ func (m *FileQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.QuotaLimit))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Sid...)
+		b = wire.AppendBytes(b, m.Sid)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2863,7 +2863,7 @@ func (m *FileGetQuotaInformation) appendTo(b []byte, shift int) ([]byte, error) 
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Sid...)
+		b = wire.AppendBytes(b, m.Sid)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3173,7 +3173,7 @@ func (m *FileRenameInformation) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Padding...)
+		b = wire.AppendBytes(b, m.Padding)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3328,7 +3328,7 @@ func (m *FileRenameInformationEx) appendTo(b []byte, shift int) ([]byte, error) 
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Padding...)
+		b = wire.AppendBytes(b, m.Padding)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

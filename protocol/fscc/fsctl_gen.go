@@ -1124,7 +1124,7 @@ func (m *SrvSnapshotArray) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.SnapShotArraySize))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SnapShots...)
+		b = wire.AppendBytes(b, m.SnapShots)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -1240,7 +1240,7 @@ func (m *SrvRequestResumeKey) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ContextLength))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Context...)
+		b = wire.AppendBytes(b, m.Context)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -1355,7 +1355,7 @@ func (m *SrvHashRetrieveHashBased) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Buffer...)
+		b = wire.AppendBytes(b, m.Buffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -1476,7 +1476,7 @@ func (m *SrvHashRetrieveFileBased) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Buffer...)
+		b = wire.AppendBytes(b, m.Buffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2203,7 +2203,7 @@ func (m *ReqGetDfsReferralEx) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.RequestData...)
+		b = wire.AppendBytes(b, m.RequestData)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2343,7 +2343,7 @@ func (m *ReqGetDfsReferralExData) appendTo(b []byte, shift int) ([]byte, error) 
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.SiteNameData...)
+		b = wire.AppendBytes(b, m.SiteNameData)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -2565,7 +2565,7 @@ func (m *RespGetDfsReferral) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ReferralHeaderFlags))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.ReferralEntries...)
+		b = wire.AppendBytes(b, m.ReferralEntries)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -3891,7 +3891,7 @@ func (m *FsctlPipePeekReply) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.MessageLength))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

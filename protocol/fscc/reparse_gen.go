@@ -153,7 +153,7 @@ func (m *ReparseDataBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.DataBuffer...)
+		b = wire.AppendBytes(b, m.DataBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -274,7 +274,7 @@ func (m *ReparseGuidDataBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	b = append(b, m.ReparseGuid[:]...)
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.DataBuffer...)
+		b = wire.AppendBytes(b, m.DataBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -402,7 +402,7 @@ func (m *SymbolicLinkReparseBuffer) appendTo(b []byte, shift int) ([]byte, error
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.PathBuffer...)
+		b = wire.AppendBytes(b, m.PathBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -530,7 +530,7 @@ func (m *MountPointReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) 
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.PrintNameLength))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.PathBuffer...)
+		b = wire.AppendBytes(b, m.PathBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -646,7 +646,7 @@ func (m *NfsReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.Type))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.DataBuffer...)
+		b = wire.AppendBytes(b, m.DataBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -753,7 +753,7 @@ func (m *LxSymlinkReparseBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Version))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Target...)
+		b = wire.AppendBytes(b, m.Target)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

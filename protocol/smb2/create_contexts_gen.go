@@ -299,11 +299,11 @@ func (m *CreateContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[1]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Name...)
+		b = wire.AppendBytes(b, m.Name)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -589,7 +589,7 @@ func (m *CreateEaBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.ExtendedAttributes...)
+		b = wire.AppendBytes(b, m.ExtendedAttributes)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -690,7 +690,7 @@ func (m *CreateSdBuffer) appendTo(b []byte, shift int) ([]byte, error) {
 	_ = start
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecurityDescriptor...)
+		b = wire.AppendBytes(b, m.SecurityDescriptor)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -85,7 +85,7 @@ func (m *ErrorResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.ErrorData...)
+		b = wire.AppendBytes(b, m.ErrorData)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -207,7 +207,7 @@ func (m *ErrorContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.ErrorId))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.ErrorContextData...)
+		b = wire.AppendBytes(b, m.ErrorContextData)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -478,7 +478,7 @@ func (m *SymlinkErrorResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.PathBuffer...)
+		b = wire.AppendBytes(b, m.PathBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

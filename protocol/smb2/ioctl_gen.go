@@ -168,11 +168,11 @@ func (m *IoctlRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved2))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Input...)
+		b = wire.AppendBytes(b, m.Input)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Output...)
+		b = wire.AppendBytes(b, m.Output)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -405,11 +405,11 @@ func (m *IoctlResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved2))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Input...)
+		b = wire.AppendBytes(b, m.Input)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Output...)
+		b = wire.AppendBytes(b, m.Output)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -81,7 +81,7 @@ func (m *NegotiateContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -357,7 +357,7 @@ func (m *PreauthIntegrityCapabilities) appendTo(b []byte, shift int) ([]byte, er
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.Salt...)
+		b = wire.AppendBytes(b, m.Salt)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

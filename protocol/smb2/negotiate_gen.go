@@ -391,7 +391,7 @@ func (m *NegotiateResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.off[1]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecurityBuffer...)
+		b = wire.AppendBytes(b, m.SecurityBuffer)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)

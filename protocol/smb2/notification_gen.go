@@ -82,7 +82,7 @@ func (m *ServerToClientNotification) appendTo(b []byte, shift int) ([]byte, erro
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.NotificationType))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Notification...)
+		b = wire.AppendBytes(b, m.Notification)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

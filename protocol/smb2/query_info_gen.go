@@ -125,7 +125,7 @@ func (m *QueryInfoRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.InputBuffer...)
+		b = wire.AppendBytes(b, m.InputBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -278,7 +278,7 @@ func (m *QueryQuotaInfo) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.StartSidOffset))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SidBuffer...)
+		b = wire.AppendBytes(b, m.SidBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -420,7 +420,7 @@ func (m *QueryInfoResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.OutputBuffer...)
+		b = wire.AppendBytes(b, m.OutputBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

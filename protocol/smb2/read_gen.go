@@ -127,7 +127,7 @@ func (m *ReadRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.ReadChannelInfo...)
+		b = wire.AppendBytes(b, m.ReadChannelInfo)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -297,7 +297,7 @@ func (m *ReadResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -110,7 +110,7 @@ func (m *SessionSetupRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.PreviousSessionId))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecurityBuffer...)
+		b = wire.AppendBytes(b, m.SecurityBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -265,7 +265,7 @@ func (m *SessionSetupResponse) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.SecurityBuffer...)
+		b = wire.AppendBytes(b, m.SecurityBuffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -119,7 +119,7 @@ func (m *SetInfoRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	}
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Buffer...)
+		b = wire.AppendBytes(b, m.Buffer)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -257,7 +257,7 @@ func (m *CompressionPayloadHeader) appendTo(b []byte, shift int) ([]byte, error)
 	b = binary.LittleEndian.AppendUint32(b, uint32(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Payload...)
+		b = wire.AppendBytes(b, m.Payload)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

@@ -437,7 +437,7 @@ func (m *TreeConnectContext) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Reserved))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -728,7 +728,7 @@ func (m *RemotedIdentityTreeConnectContext) appendTo(b []byte, shift int) ([]byt
 	b = binary.LittleEndian.AppendUint16(b, uint16(m.DeviceClaims))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.TicketInfo...)
+		b = wire.AppendBytes(b, m.TicketInfo)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil
@@ -873,7 +873,7 @@ func (m *BlobData) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint16(b, uint16(l.n[0]))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.BlobData...)
+		b = wire.AppendBytes(b, m.BlobData)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

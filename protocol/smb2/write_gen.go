@@ -161,11 +161,11 @@ func (m *WriteRequest) appendTo(b []byte, shift int) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Flags))
 	if l.n[0] > 0 {
 		b = wire.PadFrom(b, start, l.at[0], m.raw)
-		b = append(b, m.Data...)
+		b = wire.AppendBytes(b, m.Data)
 	}
 	if l.n[1] > 0 {
 		b = wire.PadFrom(b, start, l.at[1], m.raw)
-		b = append(b, m.WriteChannelInfo...)
+		b = wire.AppendBytes(b, m.WriteChannelInfo)
 	}
 	b = wire.PadFrom(b, start, l.end, m.raw)
 	return b, nil

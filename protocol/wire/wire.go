@@ -173,6 +173,17 @@ func PadFrom(b []byte, start, to int, raw []byte) []byte {
 	return Pad(b, to-from)
 }
 
+// AppendBytes appends p to b, as append(b, p...) does, except when p already stands
+// exactly where it would be copied to — the caller filled b's spare capacity in place, as the
+// server does when a backend reads a READ response's data straight into the outgoing frame:
+// then b is only extended, and megabytes are not copied onto themselves.
+func AppendBytes(b, p []byte) []byte {
+	if n := len(p); n > 0 && cap(b)-len(b) >= n && &b[len(b):cap(b)][0] == &p[0] {
+		return b[:len(b)+n]
+	}
+	return append(b, p...)
+}
+
 // String formats the elements in hex.
 func (a Uint16s) String() string {
 	return formatArray(a.Len(), func(i int) uint64 { return uint64(a.At(i)) }, 4)
