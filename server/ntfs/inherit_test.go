@@ -70,13 +70,13 @@ func TestInheritACL(t *testing.T) {
 		testACE(t, dtyp.AccessAllowedAceType, oi|ci|io, dtyp.GenericAll, sidCreatorOwner),  // both, substituted
 		testACE(t, dtyp.AccessAllowedAceType, oi|np, dtyp.FileWriteData, sidAuthenticated), // direct files only
 	)
-	file := aclACEs(t, inheritACL(parent, false, owner, group))
+	file := aclACEs(t, inheritACL(parent, false, owner, group, true))
 	wantFile := []gotACE{
 		{inh, dtyp.FileReadData, sidEveryone},
 		{inh, fileAllAccess, owner},
 		{inh, dtyp.FileWriteData, sidAuthenticated},
 	}
-	dir := aclACEs(t, inheritACL(parent, true, owner, group))
+	dir := aclACEs(t, inheritACL(parent, true, owner, group, true))
 	wantDir := []gotACE{
 		{oi | io | inh, dtyp.FileReadData, sidEveryone},
 		{inh, dtyp.Delete, sidEveryone},
@@ -97,7 +97,7 @@ func TestInheritACL(t *testing.T) {
 			}
 		}
 	}
-	if b := inheritACL(testACL(t, testACE(t, dtyp.AccessAllowedAceType, 0, fileAllAccess, sidEveryone)), false, owner, group); b != nil {
+	if b := inheritACL(testACL(t, testACE(t, dtyp.AccessAllowedAceType, 0, fileAllAccess, sidEveryone)), false, owner, group, true); b != nil {
 		t.Errorf("nothing inheritable: got an ACL")
 	}
 }

@@ -113,20 +113,82 @@ func mergeSD(old, upd []byte, info dtyp.SecurityInformation) ([]byte, error) {
 		res.GroupSid = u.GroupSid
 	}
 	if info&dtyp.DaclSecurityInformation != 0 {
-		const dbits = dtyp.SeDaclPresent | dtyp.SeDaclDefaulted | dtyp.SeDaclAutoInherited | dtyp.SeDaclProtected
 		// A DACL left out (SE_DACL_PRESENT clear) is set as a NULL DACL: present, no ACL.
 		res.Dacl = nil
-		if u.Control&dtyp.SeDaclPresent != 0 {
-			res.Dacl = u.Dacl
+		if u.Control&dtyp.SeDaclPresent != 0 && u.Dacl != nil {
+			if res.Dacl = mapACLGeneric(u.Dacl); res.Dacl == nil {
+				return nil, ntstatus.StatusInvalidAcl
+			}
 		}
-		res.Control = res.Control&^dbits | u.Control&dbits | dtyp.SeDaclPresent
+		res.Control = res.Control&^daclBits | setControl(u.Control, daclBits, dtyp.SeDaclAutoInheritReq, dtyp.SeDaclAutoInherited) | dtyp.SeDaclPresent
 	}
 	if info&dtyp.SaclSecurityInformation != 0 {
-		const sbits = dtyp.SeSaclPresent | dtyp.SeSaclDefaulted | dtyp.SeSaclAutoInherited | dtyp.SeSaclProtected
-		res.Sacl = u.Sacl
-		res.Control = res.Control&^sbits | u.Control&sbits
+		res.Sacl = nil
+		if u.Control&dtyp.SeSaclPresent != 0 && u.Sacl != nil {
+			if res.Sacl = mapACLGeneric(u.Sacl); res.Sacl == nil {
+				return nil, ntstatus.StatusInvalidAcl
+			}
+		}
+		res.Control = res.Control&^saclBits | setControl(u.Control, saclBits, dtyp.SeSaclAutoInheritReq, dtyp.SeSaclAutoInherited)
 	}
 	return res.Append(nil)
+}
+
+// The control bits that go with a DACL and with a SACL.
+const (
+	daclBits = dtyp.SeDaclPresent | dtyp.SeDaclDefaulted | dtyp.SeDaclAutoInherited | dtyp.SeDaclProtected | dtyp.SeDaclAutoInheritReq
+	saclBits = dtyp.SeSaclPresent | dtyp.SeSaclDefaulted | dtyp.SeSaclAutoInherited | dtyp.SeSaclProtected | dtyp.SeSaclAutoInheritReq
+)
+
+// setControl returns the control bits among bits that a descriptor set with control c
+// stores: the AUTO_INHERIT_REQ request is never stored, and AUTO_INHERITED only when the
+// setter asked for it with AUTO_INHERIT_REQ (as Windows does: a caller cannot mark an ACL
+// auto-inherited without the request).
+func setControl(c, bits, req, inherited dtyp.SecurityDescriptorControl) dtyp.SecurityDescriptorControl {
+	out := c & bits &^ (req | inherited)
+	if c&(req|inherited) == req|inherited {
+		out |= inherited
+	}
+	return out
+}
+
+// mapACLGeneric returns acl with the GENERIC_* rights of its ACEs replaced by the file
+// rights they stand for (MS-DTYP 2.4.3, 2.5.3.4: an object's ACL holds no generic
+// rights), as the file system stores an ACL set on it. Inherit-only ACEs keep them: they
+// do not apply to the object and are mapped when children inherit them. Mandatory
+// label, resource attribute and policy ACEs carry no access mask to map. nil when acl
+// does not decode.
+func mapACLGeneric(acl []byte) []byte {
+	var in dtyp.ACL
+	if in.Decode(acl) != nil {
+		return nil
+	}
+	var out dtyp.ACL
+	out.AclRevision, out.Sbz1, out.Sbz2 = in.AclRevision, in.Sbz1, in.Sbz2
+	it := in.Aces.Iter()
+	for it.Next() {
+		v := it.Value()
+		ace := dtyp.ACE{AceType: v.AceType, AceFlags: v.AceFlags, Body: v.Body}
+		if ace.AceFlags&dtyp.InheritOnlyAce == 0 && ace.AceType <= dtyp.SystemAlarmCallbackObjectAceType && len(ace.Body) >= 4 {
+			m := dtyp.AccessMask(binary.LittleEndian.Uint32(ace.Body))
+			if mm := mapGeneric(m); mm != m {
+				body := append([]byte(nil), ace.Body...)
+				binary.LittleEndian.PutUint32(body, uint32(mm))
+				ace.Body = body
+			}
+		}
+		if out.Aces.Add(&ace) != nil {
+			return nil
+		}
+	}
+	if it.Err() != nil {
+		return nil
+	}
+	b, err := out.Append(nil)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // sizeErrorData is the ErrorData of STATUS_BUFFER_TOO_SMALL: the size needed.
