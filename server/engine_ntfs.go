@@ -22,6 +22,8 @@ func (n ntfsShare) Connect(ctx context.Context, id ntfs.Identity) (fileTree, err
 
 func init() {
 	newFileShare = func(sh Share) fileShare {
-		return ntfsShare{ntfs.NewShare(sh.Name, sh.FS, ntfs.ShareOptions{Comment: sh.Comment, ReadOnly: sh.ReadOnly})}
+		s := ntfs.NewShare(sh.Name, sh.FS, ntfs.ShareOptions{Comment: sh.Comment, ReadOnly: sh.ReadOnly})
+		s.SetOplockBreakTimeout(sh.OplockBreakTimeout)
+		return ntfsShare{s}
 	}
 }

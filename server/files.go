@@ -6,6 +6,7 @@ import (
 	"github.com/smbvfs/smbvfs/protocol/fscc"
 	"github.com/smbvfs/smbvfs/protocol/ntstatus"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
+	"github.com/smbvfs/smbvfs/server/ntfs"
 )
 
 // useFileID resolves the FileId of a request (MS-SMB2 3.3.5.2.7.2): in a related
@@ -71,7 +72,17 @@ func (c *conn) Create(call *smb2.Call, req *smb2.CreateRequest, resp *smb2.Creat
 	if ft == nil {
 		st = ntstatus.StatusObjectNameNotFound // named pipes: not yet
 	} else {
+		// The last request of a frame may go asynchronous while it waits for the
+		// acknowledgment of the oplock breaks it causes (MS-SMB2 3.3.4.6); one followed by
+		// others of its chain waits on the loop.
+		last := c.hdr.NextCommand == 0
+		if last {
+			c.cur.r.OplockWait = ntfs.OplockWaitNever
+		}
 		st = ft.Create(&c.cur.r, req, resp)
+		if st == ntstatus.StatusPending && last {
+			return c.createAsync(ft)
+		}
 	}
 	if st == ntstatus.StatusSuccess {
 		c.cmp.fileID, c.cmp.haveFile, c.cmp.createErr = resp.FileId, true, 0
@@ -82,6 +93,26 @@ func (c *conn) Create(call *smb2.Call, req *smb2.CreateRequest, resp *smb2.Creat
 		c.cmp.haveFile, c.cmp.createErr = false, st
 	}
 	return st
+}
+
+// createAsync runs again, in a goroutine, a CREATE that must wait for oplock break
+// acknowledgments: the breaks go out at once, the interim response when it does not
+// complete within lockWait (the holder may be on this very connection).
+func (c *conn) createAsync(ft fileTree) ntstatus.Status {
+	srv, t := c.srv, c.cur.tree
+	return c.goAsync(lockWait, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
+		var rq smb2.CreateRequest
+		var rs smb2.CreateResponse
+		if err := rq.Decode(a.msg, 0); err != nil {
+			return ntstatus.StatusInvalidParameter, nil
+		}
+		a.r.OplockWait = ntfs.OplockWaitAll
+		st := ft.Create(&a.r, &rq, &rs)
+		if st == ntstatus.StatusSuccess {
+			t.opened(srv)
+		}
+		return st, &rs
+	})
 }
 
 // Close handles SMB2 CLOSE.
@@ -161,13 +192,14 @@ func (c *conn) Lock(call *smb2.Call, req *smb2.LockRequest, resp *smb2.LockRespo
 	if !blocking {
 		return ft.Lock(&c.cur.r, req, resp)
 	}
+	fid := req.FileId // req is the connection's, reused by the next request
 	return c.goAsync(lockWait, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
 		var rq smb2.LockRequest
 		var rs smb2.LockResponse
 		if err := rq.Decode(a.msg, 0); err != nil {
 			return ntstatus.StatusInvalidParameter, nil
 		}
-		rq.FileId = req.FileId
+		rq.FileId = fid
 		st := ft.Lock(&a.r, &rq, &rs)
 		return st, &rs
 	})

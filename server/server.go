@@ -83,6 +83,9 @@ type Share struct {
 	// lists user names that may not (Deny wins). Names compare without regard to case; a
 	// guest session is the user "guest". Refusals are STATUS_ACCESS_DENIED at TREE_CONNECT.
 	Allow, Deny []string
+	// OplockBreakTimeout is how long an open waits for the acknowledgment of the oplock
+	// break it causes before it takes the oplock away (MS-SMB2 3.3.2.1); 0 means 35 s.
+	OplockBreakTimeout time.Duration
 }
 
 // Options configure a Server. The zero value serves no share and refuses every logon.

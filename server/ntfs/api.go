@@ -44,6 +44,10 @@ type Req struct {
 	// notifications, MS-SMB2 3.3.4.6) to the connection of the request. A Tree keeps it
 	// with each open it grants an oplock to; without one, no oplock is granted.
 	Notifier Notifier
+	// OplockWait says how a CREATE waits for the acknowledgments of the oplock breaks it
+	// causes (oplock.go); the zero value, OplockWaitOthers, suits a request that cannot go
+	// asynchronous.
+	OplockWait OplockWait
 
 	// Set by the Tree (every method clears them first), read by the engine:
 

@@ -76,13 +76,15 @@ type createReq struct {
 	disp   smb2.CreateDisposition
 	opts   smb2.CreateOptions
 
-	notifier Notifier // the requester's connection (oplock.go)
+	notifier Notifier   // the requester's connection (oplock.go)
+	wait     OplockWait // how it waits for oplock break acknowledgments
 }
 
 // Create implements SMB2 CREATE (MS-SMB2 3.3.5.9) over the vfs contract.
 func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse) ntstatus.Status {
 	r.reset()
-	c := &createReq{t: t, ctx: r.ctx(), req: req, disp: req.CreateDisposition, opts: req.CreateOptions, notifier: r.Notifier}
+	c := &createReq{t: t, ctx: r.ctx(), req: req, disp: req.CreateDisposition, opts: req.CreateOptions,
+		notifier: r.Notifier, wait: r.OplockWait}
 	if st := c.validate(); st != ntstatus.StatusSuccess {
 		return st
 	}
@@ -479,7 +481,9 @@ func (c *createReq) stream(w walked, a vfs.Attr, created bool) (*open, smb2.Crea
 func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node, stream, skey string, granted dtyp.AccessMask, fresh bool) (*open, ntstatus.Status) {
 	s, t := c.t.s, c.t
 	if !fresh {
-		s.breakOplocks(c.ctx, c.notifier, id, skey, granted, isOverwrite(c.disp))
+		if st := c.breakOplocks(id, skey, granted); st != ntstatus.StatusSuccess {
+			return nil, st
+		}
 	}
 	s.mu.Lock()
 	f := s.files[id]
@@ -539,6 +543,38 @@ func (c *createReq) reserve(id uint64, isDir bool, path []string, node vfs.Node,
 	t.opens[o.fid.Volatile] = o
 	t.mu.Unlock()
 	return o, ntstatus.StatusSuccess
+}
+
+// breakOplocks breaks the oplocks of the other opens of the stream in MS-FSA 2.1.5.1.2
+// order: none when the file is delete pending (the open fails without a break), BATCH
+// oplocks before the sharing check, the others once it passed. The checks are made again
+// when the open registers.
+func (c *createReq) breakOplocks(id uint64, skey string, granted dtyp.AccessMask) ntstatus.Status {
+	s := c.t.s
+	check := func(sharing bool) ntstatus.Status {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		f := s.files[id]
+		switch {
+		case f == nil:
+		case f.deletePending || f.streamDelete[skey]:
+			return ntstatus.StatusDeletePending
+		case sharing && f.sharingViolation(skey, granted, c.req.ShareAccess):
+			return ntstatus.StatusSharingViolation
+		}
+		return ntstatus.StatusSuccess
+	}
+	overwrite := isOverwrite(c.disp)
+	if st := check(false); st != ntstatus.StatusSuccess {
+		return st
+	}
+	if st := s.breakOplocks(c.ctx, c.wait, c.notifier, id, skey, granted, overwrite, true); st != ntstatus.StatusSuccess {
+		return st
+	}
+	if st := check(true); st != ntstatus.StatusSuccess {
+		return st
+	}
+	return s.breakOplocks(c.ctx, c.wait, c.notifier, id, skey, granted, overwrite, false)
 }
 
 // openData opens the backend handle of a file open that reads or writes data.

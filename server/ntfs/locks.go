@@ -197,6 +197,7 @@ func (t *Tree) Lock(r *Req, req *smb2.LockRequest, resp *smb2.LockResponse) ntst
 			return ntstatus.StatusInvalidParameter
 		}
 	}
+	t.s.breakLevelII(o) // oplock.go
 	if len(list) == 1 && list[0].flags&smb2.LockFlagFailImmediately == 0 {
 		e := list[0]
 		for {

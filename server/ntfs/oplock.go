@@ -15,12 +15,16 @@ import (
 //   - BATCH or EXCLUSIVE when it is the only open of the stream;
 //   - LEVEL_II when no other open of the stream holds BATCH or EXCLUSIVE.
 //
-// A new open of a stream breaks the BATCH and EXCLUSIVE oplocks of the other opens: to
-// LEVEL_II, or to NONE when it overwrites. The holder is sent an OPLOCK_BREAK
-// notification and the new open waits for its acknowledgment (or its CLOSE) up to the
-// share's break timeout. LEVEL_II oplocks are broken to NONE, without acknowledgment,
-// by an overwriting open and by writes through other opens. Directories get no oplock;
-// leases are not granted.
+// A new open of a stream (other than a stat open) breaks the BATCH and EXCLUSIVE oplocks
+// of the other opens: to LEVEL_II, or to NONE when it overwrites. BATCH oplocks break
+// before the sharing check, EXCLUSIVE ones after it (an open refused with
+// SHARING_VIOLATION breaks no EXCLUSIVE oplock), and neither when the file is delete
+// pending. The holder is sent an OPLOCK_BREAK notification and the new open waits for its
+// acknowledgment (or its CLOSE) up to the share's break timeout; the engine runs such a
+// CREATE asynchronously (OplockWait). LEVEL_II oplocks are broken to NONE, without
+// acknowledgment, by an overwriting open and by writes, end-of-file and allocation
+// changes and byte-range locks through any open of the stream, the holder's own too.
+// Directories get no oplock; leases are not granted.
 
 // DefaultOplockBreakTimeout is how long an open waits for the acknowledgment of the
 // oplock break it caused (MS-SMB2 3.3.2.1: the oplock break acknowledgment timer, 35 s).
@@ -58,10 +62,11 @@ func (s *Share) oplockBreakTimeout() time.Duration {
 	return DefaultOplockBreakTimeout
 }
 
-// isStatOpen reports whether an open only reads or sets attributes or reads the security
-// descriptor: it breaks no oplock (MS-FSA 2.1.5.1.2.1, as Windows and Samba).
+// isStatOpen reports whether an open only reads or sets attributes: it breaks no oplock
+// (MS-FSA 2.1.4.12: an OPEN whose DesiredAccess holds nothing but FILE_READ_ATTRIBUTES,
+// FILE_WRITE_ATTRIBUTES and SYNCHRONIZE). READ_CONTROL breaks, as on Windows and Samba.
 func isStatOpen(access dtyp.AccessMask) bool {
-	const stat = dtyp.FileReadAttributes | dtyp.FileWriteAttributes | dtyp.Synchronize | dtyp.ReadControl
+	const stat = dtyp.FileReadAttributes | dtyp.FileWriteAttributes | dtyp.Synchronize
 	return access&^stat == 0
 }
 
@@ -71,13 +76,34 @@ type pendingBreak struct {
 	level smb2.OplockLevel
 }
 
+// OplockWait says how a CREATE waits for the acknowledgments of the oplock breaks it
+// causes (MS-SMB2 3.3.4.6 and MS-FSA 2.1.4.12: the open waits for the acknowledgment, or
+// the holder's CLOSE, up to the share's break timeout).
+type OplockWait uint8
+
+const (
+	// OplockWaitOthers: the CREATE runs on its connection's loop and cannot go
+	// asynchronous. It waits for holders on other connections; a holder on its own
+	// connection, whose acknowledgment the loop cannot read meanwhile, is lowered at once.
+	OplockWaitOthers OplockWait = iota
+	// OplockWaitNever: rather than wait, Create returns STATUS_PENDING having changed
+	// nothing and sent no break; the engine runs the request again, asynchronously, with
+	// OplockWaitAll.
+	OplockWaitNever
+	// OplockWaitAll: the CREATE runs asynchronously and waits for every holder, those on
+	// its own connection too.
+	OplockWaitAll
+)
+
 // breakOplocks breaks the oplocks of the other opens of stream skey of the file id that
-// conflict with a new open, and waits for the acknowledgments. Opens of the caller's own
-// connection are not waited for (the connection cannot read their acknowledgment while
-// it processes the CREATE): their oplock is lowered at once.
-func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey string, access dtyp.AccessMask, overwrite bool) {
+// conflict with a new open, and waits for the acknowledgments as mode says. With
+// batchOnly it breaks only BATCH oplocks: an open breaks those before the sharing check
+// (a holder that closes on the break lets the open proceed), the others after it
+// (MS-FSA 2.1.5.1.2). It returns STATUS_PENDING when mode is OplockWaitNever and the open
+// would have to wait, STATUS_CANCELLED when ctx ends first.
+func (s *Share) breakOplocks(ctx context.Context, mode OplockWait, from Notifier, id uint64, skey string, access dtyp.AccessMask, overwrite, batchOnly bool) ntstatus.Status {
 	if !overwrite && isStatOpen(access) {
-		return
+		return ntstatus.StatusSuccess
 	}
 	to := smb2.OplockLevelII
 	if overwrite {
@@ -87,35 +113,52 @@ func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey
 	var waits []*open
 	s.mu.Lock()
 	f := s.files[id]
-	if f != nil {
+	if f == nil {
+		s.mu.Unlock()
+		return ntstatus.StatusSuccess
+	}
+	if mode == OplockWaitNever {
 		for _, h := range f.opens {
 			if h.skey != skey {
 				continue
 			}
-			ol := &h.ol
-			switch {
-			case ol.breaking:
-				if ol.notifier != from {
-					waits = append(waits, h)
-				}
-			case ol.level == smb2.OplockLevelBatch || ol.level == smb2.OplockLevelExclusive:
-				ol.breaking, ol.breakTo, ol.acked = true, to, make(chan struct{})
-				sends = append(sends, pendingBreak{h, to})
-				if ol.notifier == from {
-					ol.level = to // keep breaking: the acknowledgment is still expected
-				} else {
-					waits = append(waits, h)
-				}
-			case ol.level == smb2.OplockLevelII && overwrite:
-				ol.level = smb2.OplockLevelNone
-				sends = append(sends, pendingBreak{h, smb2.OplockLevelNone})
+			if l := h.ol.level; h.ol.breaking || l == smb2.OplockLevelBatch || (!batchOnly && l == smb2.OplockLevelExclusive) {
+				s.mu.Unlock()
+				return ntstatus.StatusPending
 			}
+		}
+	}
+	for _, h := range f.opens {
+		if h.skey != skey {
+			continue
+		}
+		ol := &h.ol
+		waitFor := mode == OplockWaitAll || ol.notifier != from
+		switch {
+		case ol.breaking:
+			if waitFor {
+				waits = append(waits, h)
+			}
+		case ol.level == smb2.OplockLevelBatch || (!batchOnly && ol.level == smb2.OplockLevelExclusive):
+			ol.breaking, ol.breakTo, ol.acked = true, to, make(chan struct{})
+			sends = append(sends, pendingBreak{h, to})
+			if waitFor {
+				waits = append(waits, h)
+			} else {
+				ol.level = to // keep breaking: the acknowledgment is still expected
+				if to == smb2.OplockLevelII {
+					s.ext.levelII.Store(true)
+				}
+			}
+		case !batchOnly && ol.level == smb2.OplockLevelII && overwrite:
+			ol.level = smb2.OplockLevelNone
+			sends = append(sends, pendingBreak{h, smb2.OplockLevelNone})
 		}
 	}
 	s.mu.Unlock()
 	s.sendBreaks(sends)
 	if len(waits) == 0 {
-		return
+		return ntstatus.StatusSuccess
 	}
 	timer := time.NewTimer(s.oplockBreakTimeout())
 	defer timer.Stop()
@@ -129,8 +172,9 @@ func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey
 		select {
 		case <-ch:
 			continue
-		case <-timer.C:
 		case <-ctx.Done():
+			return ntstatus.StatusCancelled
+		case <-timer.C:
 		}
 		// No acknowledgment in time: the oplock is taken away (MS-SMB2 3.3.2.1).
 		s.mu.Lock()
@@ -140,8 +184,9 @@ func (s *Share) breakOplocks(ctx context.Context, from Notifier, id uint64, skey
 			}
 		}
 		s.mu.Unlock()
-		return
+		break
 	}
+	return ntstatus.StatusSuccess
 }
 
 // sendBreaks sends OPLOCK_BREAK notifications; a holder that cannot be told loses its
@@ -158,8 +203,10 @@ func (s *Share) sendBreaks(sends []pendingBreak) {
 	}
 }
 
-// breakLevelII breaks the LEVEL_II oplocks of the other opens of o's stream to NONE (a
-// write, a truncation or a byte-range lock through o).
+// breakLevelII breaks the LEVEL_II oplocks of the opens of o's stream to NONE, o's own
+// included (MS-FSA 2.1.4.12: a write, a change of the end of file or allocation size, or a
+// byte-range lock through o breaks every LEVEL_II oplock of the stream). The holders are
+// told and not waited for: they acknowledge nothing (MS-SMB2 3.3.4.6).
 func (s *Share) breakLevelII(o *open) {
 	if !s.ext.levelII.Load() {
 		return
@@ -167,7 +214,7 @@ func (s *Share) breakLevelII(o *open) {
 	var sends []pendingBreak
 	s.mu.Lock()
 	for _, h := range o.f.opens {
-		if h != o && h.skey == o.skey && h.ol.level == smb2.OplockLevelII && !h.ol.breaking {
+		if h.skey == o.skey && h.ol.level == smb2.OplockLevelII && !h.ol.breaking {
 			h.ol.level = smb2.OplockLevelNone
 			sends = append(sends, pendingBreak{h, smb2.OplockLevelNone})
 		}
@@ -236,6 +283,9 @@ func (t *Tree) oplockBreakAck(r *Req, req *smb2.OplockBreakRequestForms, resp *s
 		return ntstatus.StatusInvalidOplockProtocol
 	}
 	ol.endBreak(level)
+	if level == smb2.OplockLevelII {
+		s.ext.levelII.Store(true)
+	}
 	s.mu.Unlock()
 	*resp = smb2.OplockBreakResponseForms{Size: 24,
 		OplockBreakResponse: smb2.OplockBreakResponse{OplockLevel: level, FileId: o.fid}}

@@ -491,3 +491,271 @@ func TestOplockStatOpenDoesNotBreak(t *testing.T) {
 	b.mustClose(stat)
 	a.mustClose(fid)
 }
+
+// createOL opens name with an oplock request and the access, sharing and disposition of o.
+func (c *tc) createOL(name string, level smb2.OplockLevel, o createOpts) (smb2.FileId, smb2.OplockLevel, ntstatus.Status) {
+	req := &smb2.CreateRequest{
+		ImpersonationLevel:   smb2.ImpersonationLevelImpersonation,
+		RequestedOplockLevel: level,
+		DesiredAccess:        o.access,
+		ShareAccess:          o.share,
+		CreateDisposition:    o.disp,
+		CreateOptions:        o.options,
+		Name:                 utf16.FromString(name),
+	}
+	var resp smb2.CreateResponse
+	st := c.tree.Create(&c.r, req, &resp)
+	return resp.FileId, resp.OplockLevel, st
+}
+
+// ackOnBreak makes the holder's connection acknowledge every break that needs it, to the
+// level of the notification (as smbtorture's oplock handler does).
+func ackOnBreak(holder *tc, n *fakeConn) {
+	n.mu.Lock()
+	n.onBreak = func(br smb2.OplockBreakResponse) {
+		if br.OplockLevel == smb2.OplockLevelII {
+			holder.ack(br.FileId, br.OplockLevel)
+		}
+	}
+	n.mu.Unlock()
+}
+
+// An EXCLUSIVE oplock is not broken by an open that fails its sharing check; a BATCH
+// oplock is, before the check (smbtorture smb2.oplock.exclusive1, batch1).
+func TestOplockSharingCheckOrder(t *testing.T) {
+	_, a, na, b, _ := twoConns(t)
+	ackOnBreak(a, na)
+	all := dtyp.FileReadData | dtyp.FileWriteData | dtyp.Delete
+	fid, level, _ := a.createOL("x", smb2.OplockLevelExclusive, createOpts{access: all, disp: smb2.FileCreate})
+	if level != smb2.OplockLevelExclusive {
+		t.Fatalf("exclusive: %v", level)
+	}
+	if _, _, st := b.createOL("x", smb2.OplockLevelExclusive, createOpts{access: all, disp: smb2.FileOpen}); st != ntstatus.StatusSharingViolation {
+		t.Fatalf("second open: %v", st)
+	}
+	if br := na.got(); len(br) != 0 {
+		t.Fatalf("a refused open broke the exclusive oplock: %+v", br)
+	}
+	a.mustClose(fid)
+
+	fid, level, _ = a.createOL("y", smb2.OplockLevelBatch, createOpts{access: all, disp: smb2.FileCreate})
+	if level != smb2.OplockLevelBatch {
+		t.Fatalf("batch: %v", level)
+	}
+	if _, _, st := b.createOL("y", 0, createOpts{access: dtyp.Delete, share: shareAll, disp: smb2.FileOpen}); st != ntstatus.StatusSharingViolation {
+		t.Fatalf("open for delete: %v", st)
+	}
+	br := na.got()
+	if len(br) != 1 || br[0].FileId != fid || br[0].OplockLevel != smb2.OplockLevelII {
+		t.Fatalf("the batch oplock was not broken to level II: %+v", br)
+	}
+	// Now at level II: the next refused open breaks nothing.
+	if _, _, st := b.createOL("y", 0, createOpts{access: dtyp.Delete, share: shareAll, disp: smb2.FileOpen}); st != ntstatus.StatusSharingViolation {
+		t.Fatalf("second open for delete: %v", st)
+	}
+	if br := na.got(); len(br) != 1 {
+		t.Fatalf("breaks: %+v", br)
+	}
+	a.mustClose(fid)
+}
+
+// An open of a delete-pending file fails without breaking the oplock (smb2.oplock.doc).
+func TestOplockDeletePendingNoBreak(t *testing.T) {
+	_, a, na, b, _ := twoConns(t)
+	fid, level, _ := a.createOL("f", smb2.OplockLevelBatch, createOpts{access: dtyp.FileReadData | dtyp.Delete, share: shareAll, disp: smb2.FileCreate})
+	if level != smb2.OplockLevelBatch {
+		t.Fatalf("batch: %v", level)
+	}
+	if st := a.set(fid, fscc.ClassFileDispositionInformation, []byte{1}); st != 0 {
+		t.Fatalf("delete on close: %v", st)
+	}
+	if _, _, st := b.createOL("f", 0, createOpts{access: dtyp.FileReadData, share: shareAll, disp: smb2.FileOpen}); st != ntstatus.StatusDeletePending {
+		t.Fatalf("open of a delete-pending file: %v", st)
+	}
+	if br := na.got(); len(br) != 0 {
+		t.Fatalf("breaks: %+v", br)
+	}
+	a.mustClose(fid)
+}
+
+// Only FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES and SYNCHRONIZE make a stat open;
+// READ_CONTROL breaks (smb2.oplock.statopen1).
+func TestOplockStatOpenAccess(t *testing.T) {
+	cases := []struct {
+		access dtyp.AccessMask
+		breaks bool
+	}{
+		{dtyp.FileReadAttributes, false},
+		{dtyp.FileWriteAttributes, false},
+		{dtyp.Synchronize, false},
+		{dtyp.ReadControl, true},
+		{dtyp.WriteDac, true},
+		{dtyp.Delete, true},
+		{dtyp.FileReadEa, true},
+	}
+	for _, tc := range cases {
+		_, a, na, b, _ := twoConns(t)
+		ackOnBreak(a, na)
+		fid, _, _ := a.createOL("f", smb2.OplockLevelBatch, createOpts{access: dtyp.FileReadData | dtyp.FileWriteData, share: shareAll, disp: smb2.FileOpenIf})
+		other, _, st := b.createOL("f", 0, createOpts{access: tc.access, share: shareAll, disp: smb2.FileOpen})
+		if st != 0 {
+			t.Fatalf("%#x: %v", tc.access, st)
+		}
+		if got := len(na.got()) == 1; got != tc.breaks {
+			t.Errorf("access %#x: break %v, want %v", tc.access, got, tc.breaks)
+		}
+		b.mustClose(other)
+		a.mustClose(fid)
+	}
+}
+
+// A write, an end-of-file or allocation change or a byte-range lock breaks every LEVEL_II
+// oplock of the stream to none, the one of the open it goes through too; those breaks
+// take no acknowledgment (smb2.oplock.batch1, batch9, batch11, batch12, brl1, levelii500).
+func TestOplockLevelIIBrokenBySelf(t *testing.T) {
+	_, a, na, b, nb := twoConns(t)
+	rw := createOpts{access: dtyp.FileReadData | dtyp.FileWriteData, share: smb2.FileShareRead | smb2.FileShareWrite, disp: smb2.FileOpenIf}
+	steps := []struct {
+		name string
+		op   func(c *tc, fid smb2.FileId) ntstatus.Status
+	}{
+		{"write", func(c *tc, fid smb2.FileId) ntstatus.Status { _, st := c.write(fid, 0, []byte("x")); return st }},
+		{"eof", func(c *tc, fid smb2.FileId) ntstatus.Status {
+			return c.set(fid, fscc.ClassFileEndOfFileInformation, []byte{100, 0, 0, 0, 0, 0, 0, 0})
+		}},
+		{"allocation", func(c *tc, fid smb2.FileId) ntstatus.Status {
+			return c.set(fid, fscc.ClassFileAllocationInformation, []byte{0, 0, 8, 0, 0, 0, 0, 0})
+		}},
+		{"lock", func(c *tc, fid smb2.FileId) ntstatus.Status {
+			var req smb2.LockRequest
+			req.FileId = fid
+			req.Locks.Add(&smb2.LockElement{Offset: 0, Length: 4, Flags: smb2.LockFlagExclusiveLock | smb2.LockFlagFailImmediately})
+			var resp smb2.LockResponse
+			return c.tree.Lock(&c.r, &req, &resp)
+		}},
+	}
+	for i, step := range steps {
+		name := string(rune('a' + i))
+		na.mu.Lock()
+		na.breaks, na.onBreak = nil, nil
+		na.mu.Unlock()
+		nb.mu.Lock()
+		nb.breaks = nil
+		nb.mu.Unlock()
+		// The holder's batch oplock goes to level II when the second open comes.
+		ackOnBreak(a, na)
+		h1, level, _ := a.createOL(name, smb2.OplockLevelBatch, rw)
+		if level != smb2.OplockLevelBatch {
+			t.Fatalf("%s: batch: %v", step.name, level)
+		}
+		h2, level, st := b.createOL(name, smb2.OplockLevelBatch, rw)
+		if st != 0 || level != smb2.OplockLevelII {
+			t.Fatalf("%s: second open: %v %v", step.name, st, level)
+		}
+		if br := na.got(); len(br) != 1 || br[0].OplockLevel != smb2.OplockLevelII {
+			t.Fatalf("%s: break to II: %+v", step.name, br)
+		}
+		// The operation through the holder's own handle breaks both level II oplocks.
+		if st := step.op(a, h1); st != 0 {
+			t.Fatalf("%s: %v", step.name, st)
+		}
+		if br := na.got(); len(br) != 2 || br[1].FileId != h1 || br[1].OplockLevel != smb2.OplockLevelNone {
+			t.Fatalf("%s: self break: %+v", step.name, br)
+		}
+		if br := nb.got(); len(br) != 1 || br[0].FileId != h2 || br[0].OplockLevel != smb2.OplockLevelNone {
+			t.Fatalf("%s: other break: %+v", step.name, br)
+		}
+		// A break from II to none is not acknowledged.
+		if _, st := a.ack(h1, smb2.OplockLevelNone); st != ntstatus.StatusInvalidOplockProtocol {
+			t.Fatalf("%s: ack of a break to none: %v", step.name, st)
+		}
+		// Nothing left to break.
+		if st := step.op(b, h2); st != 0 && step.name != "lock" {
+			t.Fatalf("%s again: %v", step.name, st)
+		}
+		if len(na.got()) != 2 || len(nb.got()) != 1 {
+			t.Fatalf("%s: breaks without oplocks: %+v %+v", step.name, na.got(), nb.got())
+		}
+		a.mustClose(h1)
+		b.mustClose(h2)
+	}
+}
+
+// OplockWaitNever: a CREATE that would wait returns STATUS_PENDING, sends no break and
+// opens nothing; OplockWaitAll waits for a holder on its own connection, for its
+// acknowledgment or for the break timeout (smb2.oplock.batch22a, brl3, statopen1).
+func TestOplockCreateWaitModes(t *testing.T) {
+	s, a, na, _, _ := twoConns(t)
+	s.SetOplockBreakTimeout(300 * time.Millisecond)
+	rw := createOpts{access: dtyp.FileReadData | dtyp.FileWriteData, share: shareAll, disp: smb2.FileOpenIf}
+	h1, level, _ := a.createOL("f", smb2.OplockLevelBatch, rw)
+	if level != smb2.OplockLevelBatch {
+		t.Fatalf("batch: %v", level)
+	}
+	a.r.OplockWait = OplockWaitNever
+	if _, _, st := a.createOL("f", smb2.OplockLevelBatch, rw); st != ntstatus.StatusPending {
+		t.Fatalf("probe: %v", st)
+	}
+	if br := na.got(); len(br) != 0 {
+		t.Fatalf("the probe sent a break: %+v", br)
+	}
+	s.mu.Lock()
+	n := len(s.files[a.tree.get(h1).f.id].opens)
+	s.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("the probe left %d opens", n)
+	}
+	// A stat open needs no wait even when probing.
+	stat, _, st := a.createOL("f", 0, createOpts{access: dtyp.FileReadAttributes, share: shareAll, disp: smb2.FileOpen})
+	if st != 0 {
+		t.Fatalf("stat open: %v", st)
+	}
+	a.mustClose(stat)
+
+	// Not acknowledged: the open completes after the timeout, with level II.
+	a.r.OplockWait = OplockWaitAll
+	start := time.Now()
+	h2, level, st := a.createOL("f", smb2.OplockLevelBatch, rw)
+	if d := time.Since(start); st != 0 || level != smb2.OplockLevelII || d < 250*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("unacknowledged: %v %v after %v", st, level, d)
+	}
+	if br := na.got(); len(br) != 1 || br[0].FileId != h1 || br[0].OplockLevel != smb2.OplockLevelII {
+		t.Fatalf("breaks: %+v", br)
+	}
+	a.mustClose(h2)
+	a.mustClose(h1)
+
+	// Acknowledged on the same connection: the open completes at once.
+	s.SetOplockBreakTimeout(10 * time.Second)
+	a.r.OplockWait = OplockWaitOthers
+	h1, _, _ = a.createOL("g", smb2.OplockLevelBatch, rw)
+	ackOnBreak(a, na)
+	a.r.OplockWait = OplockWaitAll
+	start = time.Now()
+	h2, level, st = a.createOL("g", 0, rw)
+	if d := time.Since(start); st != 0 || level != smb2.OplockLevelNone || d > 2*time.Second {
+		t.Fatalf("acknowledged: %v %v after %v", st, level, d)
+	}
+	s.mu.Lock()
+	got := a.tree.get(h1).ol.level
+	s.mu.Unlock()
+	if got != smb2.OplockLevelII {
+		t.Fatalf("holder after the acknowledgment: %v", got)
+	}
+	// A cancelled wait answers STATUS_CANCELLED.
+	a.mustClose(h2)
+	a.mustClose(h1)
+	a.r.OplockWait = OplockWaitOthers
+	h1, _, _ = a.createOL("h", smb2.OplockLevelBatch, rw)
+	na.mu.Lock()
+	na.onBreak = nil
+	na.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	a.r.Ctx, a.r.OplockWait = ctx, OplockWaitAll
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, _, st := a.createOL("h", 0, rw); st != ntstatus.StatusCancelled {
+		t.Fatalf("cancelled: %v", st)
+	}
+	a.r.Ctx, a.r.OplockWait = context.Background(), OplockWaitOthers
+	a.mustClose(h1)
+}

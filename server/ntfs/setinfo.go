@@ -151,6 +151,7 @@ func (t *Tree) setFile(ctx context.Context, o *open, class fscc.FileInformationC
 		if size > 1<<62 {
 			return ntstatus.StatusInvalidParameter
 		}
+		s.breakLevelII(o) // oplock.go
 		if class == fscc.ClassFileAllocationInformation {
 			// Allocation only shrinks the data when it is below the end of file.
 			a, err := t.attrOf(ctx, o)
