@@ -58,6 +58,13 @@ var tortureSuites = []tortureSuite{
 			"nulldacl", "mkdir-dup", "dir-alloc-size", "dosattr_tmp_dir", "bench-path-contention-shared"},
 		sambaFails: []string{"gentest", "blob", "open", "quota-fake-file"},
 	},
+	{name: "smb2.acls", share: sharePass,
+		pass: []string{"CREATOR", "GENERIC", "OWNER", "INHERITANCE", "INHERITFLAGS", "SDFLAGSVSCHOWN", "DYNAMIC",
+			"OWNER-RIGHTS", "OWNER-RIGHTS-DENY", "OWNER-RIGHTS-DENY1", "DENY1", "MXAC-NOT-GRANTED",
+			"OVERWRITE_READ_ONLY_FILE"},
+		// ACCESSBASED needs a share "hideunread" with access-based enumeration.
+		sambaFails: []string{"ACCESSBASED"},
+	},
 	{name: "smb2.rename",
 		pass: []string{"simple", "no_sharing", "share_delete_and_delete_access", "no_share_delete_but_delete_access",
 			"share_delete_no_delete_access", "msword", "rename_dir_openfile", "rename_dir_bench", "close-full-information"},
