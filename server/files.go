@@ -215,11 +215,32 @@ func (c *conn) QueryDirectory(call *smb2.Call, req *smb2.QueryDirectoryRequest, 
 	return ft.QueryDirectory(&c.cur.r, req, resp)
 }
 
-// ChangeNotify handles SMB2 CHANGE_NOTIFY: it always goes asynchronous.
+// notifyStarter is a fileTree that queues a CHANGE_NOTIFY in two steps (*ntfs.Tree).
+type notifyStarter interface {
+	StartChangeNotify(r *ntfs.Req, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) (*ntfs.NotifyWait, ntstatus.Status)
+}
+
+// ChangeNotify handles SMB2 CHANGE_NOTIFY. The request is queued on its directory's
+// watch before the next request of the connection runs, so that a CLOSE behind it
+// completes it with STATUS_NOTIFY_CLEANUP and requests on one open complete in the order
+// they came (MS-SMB2 3.3.1.4); unless buffered changes complete it at once, it waits
+// asynchronously.
 func (c *conn) ChangeNotify(call *smb2.Call, req *smb2.ChangeNotifyRequest, resp *smb2.ChangeNotifyResponse) ntstatus.Status {
 	ft, st := c.fileCall(req.CreditCharge(), &req.FileId)
 	if st != 0 {
 		return st
+	}
+	if ns, ok := ft.(notifyStarter); ok {
+		c.scratchFor(int(min(req.OutputBufferLength, uint32(c.maxTransact))))
+		w, st := ns.StartChangeNotify(&c.cur.r, req, resp)
+		if st != ntstatus.StatusPending {
+			return st
+		}
+		return c.goAsync(0, func(a *asyncOp) (ntstatus.Status, smb2.Body) {
+			var rs smb2.ChangeNotifyResponse
+			st := w.Wait(&a.r, &rs)
+			return st, &rs
+		})
 	}
 	fid := req.FileId
 	return c.goAsync(0, func(a *asyncOp) (ntstatus.Status, smb2.Body) {

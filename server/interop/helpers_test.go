@@ -24,8 +24,9 @@ import (
 	"github.com/smbvfs/smbvfs/server/servertest"
 )
 
-// clientTimeout bounds every client process and call.
-const clientTimeout = 60 * time.Second
+// clientTimeout bounds every client process and call. smbtorture smb2.notify.mask alone
+// takes some 80 s (a 200 ms wait for each of 32 filter bits, 13 times).
+const clientTimeout = 120 * time.Second
 
 // The users every test server knows; bob is smbtorture's second user (torture:user2name).
 const (

@@ -106,6 +106,15 @@ var tortureSuites = []tortureSuite{
 			"replay_smb3_specification_multi":   "lock sequence replay (multichannel, durable handles) is not implemented",
 		},
 	},
+	{name: "smb2.notify",
+		pass: []string{"tcon", "dir", "mask", "tdis", "tdis1", "mask-change", "close", "logoff",
+			"session-reconnect", "tree", "basedir", "double", "file", "tcp", "overflow", "rmdir1", "rmdir2",
+			"rmdir3", "rmdir4", "handle-permissions"},
+		// valid-req and invalid-reauth pass here. rec: Samba reports a rename's attribute
+		// change at once (11 changes, not 9); here WATCH_TREE follows each request where
+		// MS-SMB2 3.3.1.4 keeps the first request's, so the subdirectory's changes are missed.
+		sambaFails: []string{"valid-req", "invalid-reauth", "rec"},
+	},
 	{name: "smb2.ioctl",
 		pass: []string{"req_resume_key", "req_two_resume_keys",
 			"copy_chunk_simple", "copy_chunk_multi", "copy_chunk_tiny", "copy_chunk_overwrite", "copy_chunk_append",

@@ -125,7 +125,8 @@ func TestCreateNames(t *testing.T) {
 		{"a\x01b", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
 		{"..", smb2.FileOpen, ntstatus.StatusObjectPathSyntaxBad},
 		{"..\\..\\..", smb2.FileCreate, ntstatus.StatusObjectPathSyntaxBad},
-		{"dir\\..\\x", smb2.FileOpen, ntstatus.StatusObjectNameInvalid},
+		{"dir\\..\\dir\\file.txt", smb2.FileOpen, ntstatus.StatusSuccess}, // ".." takes back "dir", as in Samba
+		{"dir\\..\\..\\x", smb2.FileOpen, ntstatus.StatusObjectPathSyntaxBad},
 		{long, smb2.FileCreate, ntstatus.StatusObjectNameInvalid},
 		{long[:255], smb2.FileCreate, ntstatus.StatusSuccess},
 		{"file:", smb2.FileCreate, ntstatus.StatusObjectNameInvalid},

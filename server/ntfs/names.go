@@ -26,7 +26,7 @@ type parsedName struct {
 // ":stream" or ":stream:$DATA" (or "::$DATA" for the unnamed stream).
 //
 // Errors, as Windows reports them: a reserved character or a control character, an
-// empty component ("a\\b"), "." or "..", a component longer than 255 UTF-16 units, or a
+// empty component ("a\\b"), ".", a component longer than 255 UTF-16 units, or a
 // malformed stream suffix give STATUS_OBJECT_NAME_INVALID; a leading backslash gives
 // STATUS_INVALID_PARAMETER (MS-SMB2 3.3.5.9 forbids it; Windows refuses it). A slash
 // is read as a backslash, as Samba does.
@@ -82,16 +82,29 @@ func parseName(name string, leadingOK bool) (parsedName, ntstatus.Status) {
 			}
 		}
 	}
-	if len(parts) > 0 && parts[0] == ".." {
-		// Above the share root (smbtorture smb2.mkdir, as Samba).
-		return p, ntstatus.StatusObjectPathSyntaxBad
-	}
-	for _, c := range parts {
+	// Like Samba, ".." takes back the component before it ("a\b\.." names "a"; smbtorture
+	// smb2.notify.tree); above the share root is a syntax error (smb2.mkdir).
+	comps := parts[:0]
+	for i, c := range parts {
+		if c == ".." {
+			if len(comps) == 0 {
+				return p, ntstatus.StatusObjectPathSyntaxBad
+			}
+			if i == last && (p.stream != "" || p.dataType) {
+				return p, ntstatus.StatusObjectNameInvalid
+			}
+			comps = comps[:len(comps)-1]
+			continue
+		}
 		if st := checkComponent(c); st != ntstatus.StatusSuccess {
 			return p, st
 		}
+		comps = append(comps, c)
 	}
-	p.comps = parts
+	if len(comps) == 0 && len(parts) > 0 && p.trailing {
+		p.trailing = false // "a\..\" is the share root
+	}
+	p.comps = comps
 	return p, ntstatus.StatusSuccess
 }
 

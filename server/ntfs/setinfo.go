@@ -439,6 +439,7 @@ func (t *Tree) rename(ctx context.Context, o *open, replace bool, root uint64, n
 		}
 		return errStatus(err)
 	}
+	o.notifyRenamed.Store(true)
 	s.mu.Lock()
 	o.f.path, o.f.node = newPath, nil
 	if o.f.isDir {

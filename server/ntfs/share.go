@@ -139,6 +139,8 @@ type open struct {
 	mode          fscc.FileMode
 	enum          *dirEnum
 	closed        atomic.Bool
+	notifyRenamed atomic.Bool // the file was renamed through this open (notify.go)
+	notifyWritten atomic.Bool // data was written through this open (notify.go)
 
 	ol oplockState // guarded by Share.mu (oplock.go)
 	wt openWT      // guarded by f.wt.mu (writetime.go)
@@ -239,6 +241,7 @@ func (s *Share) parentOf(ctx context.Context, f *file) (vfs.Node, string, error)
 func (s *Share) register(o *open) {
 	o.f.opens = append(o.f.opens, o)
 	s.opens[o.fid.Volatile] = o
+	s.notifyOpened(o)
 }
 
 // fileFor returns the file state for id, creating it; call with s.mu held.

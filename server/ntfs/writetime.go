@@ -148,13 +148,14 @@ func (s *Share) wtStore(ctx context.Context, f *file, t time.Time) {
 		return
 	}
 	if as, ok := n.(vfs.AttrSetter); ok {
-		as.SetAttr(ctx, vfs.AttrChange{Modified: t})
+		s.quietly(f.id, func() { as.SetAttr(ctx, vfs.AttrChange{Modified: t}) }) // not a change to report (notify.go)
 	}
 }
 
 // wtWrite is called before data is written through o (WRITE, copy-chunk destination,
 // FSCTL_SET_ZERO_DATA).
 func (t *Tree) wtWrite(ctx context.Context, o *open) {
+	o.notifyWritten.Store(true) // its close reports the change (notify.go)
 	s, f := t.s, o.f
 	if f.isDir || !s.wtPin(ctx, f) {
 		return
