@@ -339,11 +339,13 @@ func (t *Tree) StartChangeNotify(r *Req, req *smb2.ChangeNotifyRequest, resp *sm
 		// The buffer between requests is sized by the first request (MS-CIFS 3.3.5.59.4,
 		// which MS-SMB2 3.3.1.4 follows): when it is too small, every request after a
 		// change completes with STATUS_NOTIFY_ENUM_DIR (smbtorture smb2.notify.valid-req).
-		w = &notifyWatch{f: o.f, filter: req.CompletionFilter, limit: min(int(req.OutputBufferLength), maxNotifyBuffered)}
+		w = &notifyWatch{f: o.f, filter: req.CompletionFilter, limit: min(int(req.OutputBufferLength), maxNotifyBuffered),
+			tree: req.Flags.Has(smb2.ChangeNotifyWatchTree)}
 		s.ext.watches[o] = w
 	}
-	// The filter stays the first request's. WATCH_TREE follows the latest request.
-	w.path, w.tree = path, req.Flags.Has(smb2.ChangeNotifyWatchTree)
+	// The completion filter and WATCH_TREE stay the first request's (MS-SMB2 3.3.1.4); the
+	// path follows renames.
+	w.path = path
 	if w.deleted {
 		return nil, ntstatus.StatusDeletePending
 	}

@@ -207,13 +207,9 @@ func TestNotifyRenames(t *testing.T) {
 	other.mkdir(`d\sub`)
 	other.mkfile(`d\sub\f`, "")
 	all := smb2.NotifyChangeFileName | smb2.NotifyChangeAttributes
-	w, _, _ := c.start(dir, all, 4096)
-	r := Req{Ctx: cancelledCtx()}
-	var resp smb2.ChangeNotifyResponse
-	w.Wait(&r, &resp)
-	// WATCH_TREE on the buffering request.
+	// WATCH_TREE on the first request: it stays with the handle (MS-SMB2 3.3.1.4).
 	var nresp smb2.ChangeNotifyResponse
-	w, st := c.tree.StartChangeNotify(&c.r, &smb2.ChangeNotifyRequest{FileId: dir, Flags: smb2.ChangeNotifyWatchTree, OutputBufferLength: 4096}, &nresp)
+	w, st := c.tree.StartChangeNotify(&c.r, &smb2.ChangeNotifyRequest{FileId: dir, CompletionFilter: all, Flags: smb2.ChangeNotifyWatchTree, OutputBufferLength: 4096}, &nresp)
 	if st != ntstatus.StatusPending {
 		t.Fatal(st)
 	}

@@ -291,13 +291,28 @@ func TestChangeNotify(t *testing.T) {
 	if r.st != 0 || len(r.recs) != 1 || r.recs[0] != fscc.ActionAdded.String()+" second.txt" {
 		t.Fatalf("buffered: %+v", r)
 	}
+	// WATCH_TREE, like the filter, is the first request's (MS-SMB2 3.3.1.4): asking for it
+	// later on the same handle changes nothing; a handle whose first request asks for it
+	// sees the subdirectory.
 	ch = c.notify(ctx, dir, names, true, 4096)
+	tdir := c.mustOpen("d", smb2.FileOpen, smb2.FileDirectoryFile)
+	tch := c.notify(ctx, tdir, names, true, 4096)
 	time.Sleep(20 * time.Millisecond)
 	other.mkfile(`d\sub\deeper.txt`, "")
-	r = wait(t, ch)
+	r = wait(t, tch)
 	if r.st != 0 || len(r.recs) == 0 || r.recs[0] != fscc.ActionAdded.String()+` sub\deeper.txt` {
 		t.Fatalf("watch tree: %+v", r)
 	}
+	select {
+	case r := <-ch:
+		t.Fatalf("WATCH_TREE of a later request took effect: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	other.mkfile(`d\third.txt`, "")
+	if r := wait(t, ch); r.st != 0 || len(r.recs) != 1 || r.recs[0] != fscc.ActionAdded.String()+" third.txt" {
+		t.Fatalf("after a subdirectory change: %+v", r)
+	}
+	c.mustClose(tdir)
 	// Overflow: more than OutputBufferLength.
 	for _, n := range []string{"a1", "a2", "a3", "a4"} {
 		other.mkfile(`d\`+n, "")
