@@ -187,7 +187,7 @@ func (c *conn) teardown() {
 	c.sessions = map[uint64]*session{}
 	c.mu.Unlock()
 	for _, s := range sessions {
-		s.destroy()
+		s.destroy(true) // the durable opens survive the connection
 	}
 	c.nc.Close()
 }

@@ -425,6 +425,8 @@ func (c *conn) prepareReq() {
 		MaxWrite:    c.maxWrite,
 		MaxTransact: c.maxTransact,
 		Notifier:    c,
+		Replay:      c.hdr.Flags.Has(smb2.FlagsReplayOperation),
+		ClientGuid:  c.clientGuid,
 	}
 	r.Buf = c.scratch[:0]
 }

@@ -45,6 +45,12 @@ type tree struct {
 	opens   atomic.Int64 // successful CREATEs not yet closed, for Stats.OpenFiles
 }
 
+// preservingTree is a fileTree with durable opens (*ntfs.Tree): on connection loss they
+// are kept rather than closed.
+type preservingTree interface {
+	DisconnectPreserving(ctx context.Context)
+}
+
 func newSession(c *conn, id uint64) *session {
 	return &session{id: id, conn: c, state: smb2.SessionInProgress, created: time.Now(), trees: make(map[uint32]*tree)}
 }
@@ -83,9 +89,11 @@ func (s *session) removeTree(id uint32) *tree {
 	return t
 }
 
-// destroy disconnects every tree (closing the opens) and forgets the session. It is safe
-// to call more than once.
-func (s *session) destroy() {
+// destroy disconnects every tree and forgets the session. With preserve (the connection
+// is lost, or a reconnecting client expires the session, MS-SMB2 3.3.7.1 and 3.3.5.5.3)
+// the durable opens survive, detached, for a reconnect; otherwise (LOGOFF) every open is
+// closed. It is safe to call more than once.
+func (s *session) destroy(preserve bool) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -100,7 +108,11 @@ func (s *session) destroy() {
 	defer cancel()
 	for _, t := range trees {
 		if t.ft != nil {
-			t.ft.Disconnect(ctx)
+			if p, ok := t.ft.(preservingTree); ok && preserve {
+				p.DisconnectPreserving(ctx)
+			} else {
+				t.ft.Disconnect(ctx)
+			}
 		}
 		t.closed(s.conn.srv, -1)
 	}

@@ -156,14 +156,18 @@ func sessionFlags(s *session) smb2.SessionFlags {
 	return f
 }
 
-// dropSession removes s from the connection and destroys it.
-func (c *conn) dropSession(s *session) {
+// dropSession removes s from the connection and destroys it, closing every open.
+func (c *conn) dropSession(s *session) { c.removeSession(s, false) }
+
+// removeSession removes s from the connection and destroys it; with preserve its durable
+// opens survive for a reconnect.
+func (c *conn) removeSession(s *session, preserve bool) {
 	c.mu.Lock()
 	if c.sessions[s.id] == s {
 		delete(c.sessions, s.id)
 	}
 	c.mu.Unlock()
-	s.destroy()
+	s.destroy(preserve)
 }
 
 // expirePrevious closes the session a reconnecting client names in PreviousSessionId
@@ -177,7 +181,8 @@ func (srv *Server) expirePrevious(id uint64, by *session) {
 	if oid.User != bid.User || oid.Domain != bid.Domain || oid.Guest || oid.Anonymous {
 		return
 	}
-	old.conn.dropSession(old)
+	// Its durable opens wait for the reconnect that follows (MS-SMB2 3.3.5.5.3).
+	old.conn.removeSession(old, true)
 }
 
 // Logoff handles SMB2 LOGOFF (MS-SMB2 3.3.5.6).
@@ -189,7 +194,8 @@ func (c *conn) Logoff(call *smb2.Call, req *smb2.LogoffRequest, resp *smb2.Logof
 	if s.signer != nil && (call.Header.Flags.Has(smb2.FlagsSigned) || s.signingRequired) && !c.cur.encrypted {
 		c.cur.signWith = s
 	}
-	c.dropSession(s)
+	// Durable opens survive the logoff, detached, for a reconnect (MS-SMB2 3.3.5.6).
+	c.removeSession(s, true)
 	return ntstatus.StatusSuccess
 }
 

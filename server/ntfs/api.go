@@ -12,6 +12,7 @@ package ntfs
 import (
 	"context"
 
+	"github.com/smbvfs/smbvfs/protocol/dtyp"
 	"github.com/smbvfs/smbvfs/protocol/smb2"
 )
 
@@ -48,6 +49,10 @@ type Req struct {
 	// causes (oplock.go); the zero value, OplockWaitOthers, suits a request that cannot go
 	// asynchronous.
 	OplockWait OplockWait
+	// Replay is SMB2_FLAGS_REPLAY_OPERATION of the request's header; ClientGuid the
+	// ClientGuid of its connection (durable v2 replay detection, durable.go).
+	Replay     bool
+	ClientGuid dtyp.GUID
 
 	// Set by the Tree (every method clears them first), read by the engine:
 
@@ -108,6 +113,7 @@ func (r *Req) ctx() context.Context {
 // func (t *Tree) SetInfo(r *Req, req *smb2.SetInfoRequest, resp *smb2.SetInfoResponse) ntstatus.Status
 // func (t *Tree) OplockBreak(r *Req, req *smb2.OplockBreakRequestForms, resp *smb2.OplockBreakResponseForms) ntstatus.Status
 // func (t *Tree) Disconnect(ctx context.Context)        // closes every open of the tree
+// func (t *Tree) DisconnectPreserving(ctx context.Context) // connection lost: durable opens survive
 //
 // The connection engine answers FSCTL_VALIDATE_NEGOTIATE_INFO and
 // FSCTL_QUERY_NETWORK_INTERFACE_INFO itself; every other IOCTL reaches Tree.Ioctl. In a

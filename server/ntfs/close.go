@@ -91,6 +91,7 @@ func (t *Tree) closeOpen(ctx context.Context, o *open) {
 	o.f.locks.releaseOpen(o)
 
 	s.mu.Lock()
+	s.forgetDurable(o)
 	f := o.f
 	if o.deleteOnClose {
 		if o.stream == "" {

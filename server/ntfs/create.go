@@ -19,13 +19,19 @@ type createContexts struct {
 	sd      []byte // SecD: a self-relative security descriptor
 	hasEAs  bool
 	badList bool
+	dur     durableRequest // DHnQ, DHnC, DH2Q, DH2C (durable.go)
 }
 
-func parseContexts(l smb2.CreateContextList) (c createContexts, st ntstatus.Status) {
+func parseContexts(l smb2.CreateContextList, dialect smb2.Dialect) (c createContexts, st ntstatus.Status) {
 	it := l.Iter()
+	seen := make(map[string]bool, 2)
 	for it.Next() {
 		e := it.Value()
 		switch string(e.Name) {
+		case "DHnQ", "DHnC", "DH2Q", "DH2C":
+			if st := c.dur.parse(string(e.Name), e.Data, dialect, seen); st != ntstatus.StatusSuccess {
+				return c, st
+			}
 		case "MxAc":
 			c.mxac = true
 		case "QFid":
@@ -43,13 +49,13 @@ func parseContexts(l smb2.CreateContextList) (c createContexts, st ntstatus.Stat
 			}
 			c.sd = b.SecurityDescriptor
 		}
-		// Durable handles (DHnQ, DH2Q), leases (RqLs), app instance ids, timewarp tokens
-		// and the rest are not granted: they are ignored and not answered.
+		// Leases (RqLs), app instance ids, timewarp tokens and the rest are not granted:
+		// they are ignored and not answered.
 	}
 	if it.Err() != nil {
 		return c, ntstatus.StatusInvalidParameter
 	}
-	return c, ntstatus.StatusSuccess
+	return c, c.dur.check(seen)
 }
 
 // grant computes the access of a new open: the rights asked for (with MAXIMUM_ALLOWED
@@ -78,15 +84,26 @@ type createReq struct {
 
 	notifier Notifier   // the requester's connection (oplock.go)
 	wait     OplockWait // how it waits for oplock break acknowledgments
+	dialect  smb2.Dialect
 }
 
 // Create implements SMB2 CREATE (MS-SMB2 3.3.5.9) over the vfs contract.
 func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse) ntstatus.Status {
 	r.reset()
 	c := &createReq{t: t, ctx: r.ctx(), req: req, disp: req.CreateDisposition, opts: req.CreateOptions,
-		notifier: r.Notifier, wait: r.OplockWait}
+		notifier: r.Notifier, wait: r.OplockWait, dialect: r.Dialect}
 	if st := c.validate(); st != ntstatus.StatusSuccess {
 		return st
+	}
+	if c.cc.dur.reconnect {
+		o, st := t.reconnect(r, &c.cc.dur)
+		if st != ntstatus.StatusSuccess {
+			return st
+		}
+		return t.reopened(c.ctx, o, resp)
+	}
+	if o := t.replayed(r, &c.cc.dur); o != nil {
+		return t.reopened(c.ctx, o, resp)
 	}
 	o, action, maximal, st := c.run()
 	if st != ntstatus.StatusSuccess {
@@ -113,6 +130,9 @@ func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse
 		resp.EndofFile, resp.AllocationSize = 0, 0
 	}
 	resp.OplockLevel = t.grantOplock(r, o, req.RequestedOplockLevel)
+	if cc := t.makeDurable(r, o, &c.cc.dur, resp.OplockLevel); cc != nil {
+		resp.CreateContexts.Add(cc)
+	}
 	if c.cc.mxac {
 		m := smb2.QueryMaximalAccessResponse{QueryStatus: ntstatus.StatusSuccess, MaximalAccess: maximal}
 		data, _ := m.Append(nil)
@@ -129,6 +149,15 @@ func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse
 // validate checks the request fields (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1 parameter checks).
 func (c *createReq) validate() ntstatus.Status {
 	req := c.req
+	var st ntstatus.Status
+	if c.cc, st = parseContexts(req.CreateContexts, c.dialect); st != ntstatus.StatusSuccess {
+		return st
+	}
+	if c.cc.dur.reconnect {
+		// A reconnect looks at nothing but its context: every other field, the name
+		// included, is ignored (MS-SMB2 3.3.5.9.7; smbtorture durable-open.reopen2).
+		return ntstatus.StatusSuccess
+	}
 	if len(req.Name)%2 != 0 {
 		return ntstatus.StatusInvalidParameter
 	}
@@ -157,11 +186,7 @@ func (c *createReq) validate() ntstatus.Status {
 	if c.opts.Has(smb2.FileDeleteOnClose) && c.access&(dtyp.Delete|dtyp.MaximumAllowed) == 0 {
 		return ntstatus.StatusInvalidParameter
 	}
-	var st ntstatus.Status
 	if c.pn, st = parseName(req.Name.String(), false); st != ntstatus.StatusSuccess {
-		return st
-	}
-	if c.cc, st = parseContexts(req.CreateContexts); st != ntstatus.StatusSuccess {
 		return st
 	}
 	return ntstatus.StatusSuccess

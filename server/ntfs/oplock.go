@@ -117,6 +117,24 @@ func (s *Share) breakOplocks(ctx context.Context, mode OplockWait, from Notifier
 		s.mu.Unlock()
 		return ntstatus.StatusSuccess
 	}
+	// A detached durable open cannot acknowledge a break: it is closed, and the new open
+	// proceeds (MS-SMB2 3.3.4.6).
+	var lost []*open
+	for _, h := range f.opens {
+		if h.skey == skey && h.dur.detached && (h.ol.level == smb2.OplockLevelBatch || (!batchOnly && h.ol.level == smb2.OplockLevelExclusive)) {
+			if s.takeDetachedLocked(h) {
+				lost = append(lost, h)
+			}
+		}
+	}
+	if len(lost) > 0 {
+		s.mu.Unlock()
+		for _, h := range lost {
+			h.t.closeOpen(context.WithoutCancel(ctx), h)
+		}
+		// Its close may have deleted the file (delete-on-close): the CREATE looks again.
+		return errRetry
+	}
 	if mode == OplockWaitNever {
 		for _, h := range f.opens {
 			if h.skey != skey {
@@ -195,10 +213,20 @@ func (s *Share) sendBreaks(sends []pendingBreak) {
 	for _, b := range sends {
 		body := &smb2.OplockBreakResponseForms{Size: 24,
 			OplockBreakResponse: smb2.OplockBreakResponse{OplockLevel: b.level, FileId: b.o.fid}}
-		if err := b.o.ol.notifier.Notify(b.o.ol.sessID, smb2.CommandOplockBreak, body); err != nil {
+		s.mu.Lock()
+		n, sess := b.o.ol.notifier, b.o.ol.sessID
+		s.mu.Unlock()
+		if n == nil || n.Notify(sess, smb2.CommandOplockBreak, body) != nil {
 			s.mu.Lock()
 			b.o.ol.endBreak(smb2.OplockLevelNone)
+			durable := b.o.dur.version != 0
 			s.mu.Unlock()
+			if durable {
+				// Its connection is going: the break can never be acknowledged, and the
+				// open would not survive the disconnect without its oplock. It is closed
+				// now, as a detached one would be (MS-SMB2 3.3.4.6).
+				b.o.t.closeOpen(context.Background(), b.o)
+			}
 		}
 	}
 }

@@ -33,6 +33,9 @@ type Share struct {
 	opens map[uint64]*open // by FileId.Volatile, every open of every tree
 	trees map[*Tree]struct{}
 
+	durables       map[uint64]*open // by FileId.Persistent: the durable opens (durable.go)
+	durableTimeout atomic.Int64     // time.Duration; 0: DefaultDurableTimeout
+
 	ext shareExt // oplock and notification state (oplock.go, notify.go)
 }
 
@@ -46,6 +49,8 @@ func NewShare(name string, fs vfs.FS, opt ShareOptions) *Share {
 		files:   make(map[uint64]*file),
 		opens:   make(map[uint64]*open),
 		trees:   make(map[*Tree]struct{}),
+
+		durables: make(map[uint64]*open),
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
@@ -142,8 +147,9 @@ type open struct {
 	notifyRenamed atomic.Bool // the file was renamed through this open (notify.go)
 	notifyWritten atomic.Bool // data was written through this open (notify.go)
 
-	ol oplockState // guarded by Share.mu (oplock.go)
-	wt openWT      // guarded by f.wt.mu (writetime.go)
+	ol  oplockState  // guarded by Share.mu (oplock.go)
+	dur durableState // guarded by Share.mu (durable.go)
+	wt  openWT       // guarded by f.wt.mu (writetime.go)
 }
 
 func (o *open) data() bool { return o.h != nil }
