@@ -114,18 +114,7 @@ func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse
 		t.closeOpen(c.ctx, o)
 		return errStatus(err)
 	}
-	*resp = smb2.CreateResponse{
-		OplockLevel:    smb2.OplockLevelNone,
-		CreateAction:   action,
-		CreationTime:   toFiletime(a.Created),
-		LastAccessTime: toFiletime(a.Accessed),
-		LastWriteTime:  toFiletime(a.Modified),
-		ChangeTime:     toFiletime(a.Changed),
-		AllocationSize: allocSize(a),
-		EndofFile:      uint64(a.Size),
-		FileAttributes: toAttributes(a.DOS),
-		FileId:         o.fid,
-	}
+	fillCreateResponse(resp, o, a, action, smb2.OplockLevelNone)
 	if o.isDir {
 		resp.EndofFile, resp.AllocationSize = 0, 0
 	}
@@ -147,6 +136,23 @@ func (t *Tree) Create(r *Req, req *smb2.CreateRequest, resp *smb2.CreateResponse
 }
 
 // validate checks the request fields (MS-SMB2 3.3.5.9, MS-FSA 2.1.5.1 parameter checks).
+// fillCreateResponse sets the fixed fields of a CREATE response for o, whose attributes
+// are a.
+func fillCreateResponse(resp *smb2.CreateResponse, o *open, a vfs.Attr, action smb2.CreateAction, level smb2.OplockLevel) {
+	*resp = smb2.CreateResponse{
+		OplockLevel:    level,
+		CreateAction:   action,
+		CreationTime:   toFiletime(a.Created),
+		LastAccessTime: toFiletime(a.Accessed),
+		LastWriteTime:  toFiletime(a.Modified),
+		ChangeTime:     toFiletime(a.Changed),
+		AllocationSize: allocSize(a),
+		EndofFile:      uint64(a.Size),
+		FileAttributes: toAttributes(a.DOS),
+		FileId:         o.fid,
+	}
+}
+
 func (c *createReq) validate() ntstatus.Status {
 	req := c.req
 	var st ntstatus.Status

@@ -268,27 +268,11 @@ func (s *Share) forgetDurable(o *open) {
 	}
 }
 
-// DisconnectPreserving ends the tree when its connection is lost (MS-SMB2 3.3.7.1): its
-// durable opens survive, detached, for their timeout; the others are closed. An explicit
-// TREE_DISCONNECT or LOGOFF calls Disconnect instead, which closes everything.
-func (t *Tree) DisconnectPreserving(ctx context.Context) {
-	t.mu.Lock()
-	opens := make([]*open, 0, len(t.opens))
-	for _, o := range t.opens {
-		opens = append(opens, o)
-	}
-	t.closed = true
-	clear(t.opens)
-	t.mu.Unlock()
-	for _, o := range opens {
-		if !t.s.detach(o) {
-			t.closeOpen(ctx, o)
-		}
-	}
-	t.s.mu.Lock()
-	delete(t.s.trees, t)
-	t.s.mu.Unlock()
-}
+// DisconnectPreserving ends the tree when its connection is lost (MS-SMB2 3.3.7.1), its
+// session logs off (3.3.5.6) or expires: its durable opens survive, detached, for their
+// timeout; the others are closed. An explicit TREE_DISCONNECT calls Disconnect instead,
+// which closes everything.
+func (t *Tree) DisconnectPreserving(ctx context.Context) { t.end(ctx, true) }
 
 // DetachedCount reports the number of durable opens waiting for their client.
 func (s *Share) DetachedCount() int {
@@ -313,17 +297,6 @@ func (t *Tree) reopened(ctx context.Context, o *open, resp *smb2.CreateResponse)
 	t.s.mu.Lock()
 	level := o.ol.level
 	t.s.mu.Unlock()
-	*resp = smb2.CreateResponse{
-		OplockLevel:    level,
-		CreateAction:   smb2.FileOpened,
-		CreationTime:   toFiletime(a.Created),
-		LastAccessTime: toFiletime(a.Accessed),
-		LastWriteTime:  toFiletime(a.Modified),
-		ChangeTime:     toFiletime(a.Changed),
-		AllocationSize: allocSize(a),
-		EndofFile:      uint64(a.Size),
-		FileAttributes: toAttributes(a.DOS),
-		FileId:         o.fid,
-	}
+	fillCreateResponse(resp, o, a, smb2.FileOpened, level)
 	return ntstatus.StatusSuccess
 }

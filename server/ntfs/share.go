@@ -282,17 +282,26 @@ func (s *Share) unregister(o *open) (lastFile, lastStream bool) {
 	return
 }
 
-// Disconnect closes every open of the tree (TREE_DISCONNECT, LOGOFF, connection loss).
-func (t *Tree) Disconnect(ctx context.Context) {
+// Disconnect closes every open of the tree (TREE_DISCONNECT; durable.go has the
+// connection-loss counterpart, DisconnectPreserving).
+func (t *Tree) Disconnect(ctx context.Context) { t.end(ctx, false) }
+
+// end ends the tree: its opens are closed, or, with preserve, detached when durable.
+func (t *Tree) end(ctx context.Context, preserve bool) {
 	t.mu.Lock()
 	opens := make([]*open, 0, len(t.opens))
 	for _, o := range t.opens {
 		opens = append(opens, o)
 	}
 	t.closed = true
+	if preserve {
+		clear(t.opens) // a detached open belongs to no tree until it is reconnected
+	}
 	t.mu.Unlock()
 	for _, o := range opens {
-		t.closeOpen(ctx, o)
+		if !preserve || !t.s.detach(o) {
+			t.closeOpen(ctx, o)
+		}
 	}
 	t.s.mu.Lock()
 	delete(t.s.trees, t)
