@@ -25,8 +25,9 @@ import (
 )
 
 // clientTimeout bounds every client process and call. smbtorture smb2.notify.mask alone
-// takes some 80 s (a 200 ms wait for each of 32 filter bits, 13 times).
-const clientTimeout = 120 * time.Second
+// takes some 80 s of fixed waits (200 ms for each of 32 filter bits, 13 times); the margin
+// is for a loaded 2-core CI machine running the race-instrumented server.
+const clientTimeout = 180 * time.Second
 
 // The users every test server knows; bob is smbtorture's second user (torture:user2name).
 const (
