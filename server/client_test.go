@@ -74,6 +74,19 @@ func testShares() []Share {
 	}
 }
 
+// signedIn dials addr, negotiates dialect d (and cipher, 0: none), logs alice on and signs
+// from then on.
+func signedIn(t *testing.T, addr string, d smb2.Dialect, cipher smb2.CipherId) *testClient {
+	t.Helper()
+	c := dial(t, addr)
+	c.negotiate(d, cipher)
+	if st := c.login("alice", "Secret123"); st != 0 {
+		t.Fatalf("login: %v", st)
+	}
+	c.sign = true
+	return c
+}
+
 func dial(t *testing.T, addr string) *testClient {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)

@@ -17,12 +17,7 @@ func TestMultiChannelBindingRefused(t *testing.T) {
 	for _, d := range []smb2.Dialect{smb2.Dialect300, smb2.Dialect302, smb2.Dialect311} {
 		t.Run(d.String(), func(t *testing.T) {
 			_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-			c := dial(t, addr)
-			c.negotiate(d, smb2.CipherAES128GCM)
-			if st := c.login("alice", "Secret123"); st != 0 {
-				t.Fatalf("login: %v", st)
-			}
-			c.sign = true
+			c := signedIn(t, addr, d, smb2.CipherAES128GCM)
 			if st := c.treeConnect("test"); st != 0 {
 				t.Fatalf("tree connect: %v", st)
 			}

@@ -59,12 +59,7 @@ func TestShareAccessLists(t *testing.T) {
 func TestSetShares(t *testing.T) {
 	old := memfs.New(memfs.Options{})
 	srv, addr := startServer(t, Options{Shares: []Share{{Name: "old", FS: old}}, Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, 0)
 	if st := c.treeConnect("old"); st != 0 {
 		t.Fatal(st)
 	}
@@ -151,12 +146,7 @@ func TestLogsHaveNoSecrets(t *testing.T) {
 			calls.Store(cmd, true)
 		},
 	})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, smb2.CipherAES128GCM)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, smb2.CipherAES128GCM)
 	if st := c.treeConnect("test"); st != 0 {
 		t.Fatal(st)
 	}

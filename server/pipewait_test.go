@@ -13,12 +13,7 @@ import (
 // reaches the pipe tree instead of being refused as a closed file.
 func TestPipeWaitAnyFileID(t *testing.T) {
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, 0)
 	if st := c.treeConnect("IPC$"); st != 0 {
 		t.Fatal(st)
 	}

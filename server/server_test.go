@@ -53,12 +53,7 @@ func TestSessionAndTree(t *testing.T) {
 	for _, d := range []smb2.Dialect{smb2.Dialect202, smb2.Dialect210, smb2.Dialect300, smb2.Dialect302, smb2.Dialect311} {
 		t.Run(d.String(), func(t *testing.T) {
 			_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-			c := dial(t, addr)
-			c.negotiate(d, smb2.CipherAES128GCM)
-			if st := c.login("alice", "Secret123"); st != 0 {
-				t.Fatalf("login: %v", st)
-			}
-			c.sign = true
+			c := signedIn(t, addr, d, smb2.CipherAES128GCM)
 			if st := c.treeConnect("nosuch"); st != ntstatus.StatusBadNetworkName {
 				t.Fatalf("unknown share: %v", st)
 			}
@@ -114,12 +109,7 @@ func TestTamperedSignature(t *testing.T) {
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(), Signing: Required})
 	for _, d := range []smb2.Dialect{smb2.Dialect210, smb2.Dialect302, smb2.Dialect311} {
 		t.Run(d.String(), func(t *testing.T) {
-			c := dial(t, addr)
-			c.negotiate(d, 0)
-			if st := c.login("alice", "Secret123"); st != 0 {
-				t.Fatalf("login: %v", st)
-			}
-			c.sign = true
+			c := signedIn(t, addr, d, 0)
 			if st := c.treeConnect("test"); st != 0 {
 				t.Fatalf("tree connect: %v", st)
 			}
@@ -190,12 +180,7 @@ func TestReplayedMessageID(t *testing.T) {
 func TestUnknownSessionAndTree(t *testing.T) {
 	creates := withCounting(t)
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, 0)
 	if st := c.treeConnect("test"); st != 0 {
 		t.Fatal(st)
 	}
@@ -222,12 +207,7 @@ func TestEncryptedShare(t *testing.T) {
 		t.Run(fmt.Sprint(tc.d, tc.cipher), func(t *testing.T) {
 			creates := withCounting(t)
 			_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-			c := dial(t, addr)
-			c.negotiate(tc.d, tc.cipher)
-			if st := c.login("alice", "Secret123"); st != 0 {
-				t.Fatal(st)
-			}
-			c.sign = true
+			c := signedIn(t, addr, tc.d, tc.cipher)
 			if st := c.treeConnect("secret"); st != 0 {
 				t.Fatal(st)
 			}
@@ -242,12 +222,7 @@ func TestEncryptedShare(t *testing.T) {
 	}
 	// A 2.1 session can not connect to it.
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect210, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect210, 0)
 	if st := c.treeConnect("secret"); st != ntstatus.StatusAccessDenied {
 		t.Fatalf("2.1 on an encrypted share: %v", st)
 	}
@@ -427,12 +402,7 @@ func TestAsyncCancel(t *testing.T) {
 	newFileShare = func(sh Share) fileShare { return blockingShare{orig(sh)} }
 	t.Cleanup(func() { newFileShare = orig })
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers(), Signing: Required})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, 0)
 	if st := c.treeConnect("test"); st != 0 {
 		t.Fatal(st)
 	}
@@ -512,12 +482,7 @@ func h0(b []byte) smb2.Header {
 // responses are 8-byte aligned and each one is signed.
 func TestRelatedCompound(t *testing.T) {
 	_, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect311, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect311, 0)
 	if st := c.treeConnect("test"); st != 0 {
 		t.Fatal(st)
 	}
@@ -568,12 +533,7 @@ func TestRelatedCompound(t *testing.T) {
 // Shutdown closes the opens of every connection through the file engine.
 func TestShutdown(t *testing.T) {
 	srv, addr := startServer(t, Options{Shares: testShares(), Users: testUsers()})
-	c := dial(t, addr)
-	c.negotiate(smb2.Dialect302, 0)
-	if st := c.login("alice", "Secret123"); st != 0 {
-		t.Fatal(st)
-	}
-	c.sign = true
+	c := signedIn(t, addr, smb2.Dialect302, 0)
 	if st := c.treeConnect("test"); st != 0 {
 		t.Fatal(st)
 	}
