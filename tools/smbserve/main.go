@@ -96,7 +96,7 @@ func serveFlags() []cli.Flag {
 	}
 }
 
-// configFrom reads --config (if given) and applies the flags.
+// configFrom reads --config (if given), applies the flags and checks the result.
 func configFrom(cmd *cli.Command) (*Config, error) {
 	c := &Config{}
 	if f := cmd.String("config"); f != "" {
@@ -106,6 +106,9 @@ func configFrom(cmd *cli.Command) (*Config, error) {
 		}
 	}
 	if err := applyFlags(c, cmd); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -300,9 +303,6 @@ func checkCommand(stdout io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.check(); err != nil {
-				return err
-			}
 			stdout.Write(c.Effective())
 			return nil
 		},
@@ -460,9 +460,6 @@ func (in *instance) shares(ctx context.Context, c *Config) ([]server.Share, erro
 // file; connections, sessions and open files are kept. Other settings need a restart.
 func (in *instance) reload(ctx context.Context) error {
 	c, err := configFrom(in.cmd)
-	if err == nil {
-		err = c.check()
-	}
 	if err != nil {
 		return err
 	}
@@ -505,9 +502,6 @@ func serveCommand(stdout, stderr io.Writer) *cli.Command {
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			c, err := configFrom(cmd)
 			if err != nil {
-				return err
-			}
-			if err := c.check(); err != nil {
 				return err
 			}
 			in, err := newInstance(ctx, cmd, c, stderr)
